@@ -1,0 +1,66 @@
+"""Command line: ``python -m helpers <command>`` (``--help`` lists them)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from helpers.config import CORPUS_DIR, PROFILES, QUESTIONS_DIR
+
+
+def cmd_validate_data(args: argparse.Namespace) -> int:
+    from helpers.questions import DataError
+    from helpers.validate import validate_data
+
+    try:
+        report = validate_data(
+            Path(args.corpus), Path(args.questions), args.chunk_size, args.chunk_overlap, args.min_per_chunk
+        )
+    except (DataError, FileNotFoundError) as err:
+        print(f"validate-data: FAILED\n{err}", file=sys.stderr)
+        return 1
+    for key, value in report.items():
+        if key != "chunks_under_minimum":
+            print(f"{key:>28}: {value}")
+    under = report["chunks_under_minimum"]
+    if under:
+        print(
+            f"validate-data: FAILED\n{len(under)} chunk(s) have fewer than {args.min_per_chunk} questions "
+            f"(first: {under[0]}); add questions whose evidence lies in them",
+            file=sys.stderr,
+        )
+        return 1
+    print("validate-data: OK")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m helpers", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="command")
+
+    p = sub.add_parser("validate-data", help="check data/ (evidence, ids, fields, chunk coverage) and print counts")
+    p.add_argument("--corpus", default=str(CORPUS_DIR), help="corpus folder (default: data/corpus)")
+    p.add_argument("--questions", default=str(QUESTIONS_DIR), help="questions file or folder (default: data/questions)")
+    p.add_argument("--chunk-size", type=int, default=750)
+    p.add_argument("--chunk-overlap", type=int, default=20)
+    p.add_argument("--min-per-chunk", type=int, default=3, help="questions each chunk needs (default 3)")
+    p.set_defaults(func=cmd_validate_data)
+
+    _add_course_commands(sub)
+    return parser
+
+
+def _add_course_commands(sub) -> None:
+    from helpers import cli_course
+
+    cli_course.register(sub, sorted(PROFILES))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,95 @@
+"""One place for every setting: frozen profiles chosen by the ``LAB_PROFILE`` variable.
+
+- ``smoke``: CI-sized; the bundled model, a small subset, one epoch (a couple of minutes).
+- ``default``: offline; the bundled all-MiniLM-L6-v2, the whole ``data/`` set, CPU or GPU.
+- ``full``: Snowflake/snowflake-arctic-embed-l from the Hugging Face hub with the published
+  recipe (batch 10, 10 epochs, lr 5e-5) plus its corrections (full dim in the Matryoshka
+  dims, query prompt in training, no duplicate positives in a batch, bf16 on GPU).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "data"
+CORPUS_DIR = DATA / "corpus"
+QUESTIONS_DIR = DATA / "questions"
+
+BUNDLED_MODEL = "bundled:all-MiniLM-L6-v2"
+ARCTIC_MODEL = "Snowflake/snowflake-arctic-embed-l"
+PROFILE_ENV = "LAB_PROFILE"
+SPLIT_REGIMES = ("chunks", "questions")
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Everything one run of the course depends on."""
+
+    name: str
+    model: str
+    epochs: int
+    batch_size: int
+    learning_rate: float
+    warmup_ratio: float = 0.1
+    max_seq_length: int | None = None  # None keeps the model's own limit
+    chunk_size: int = 750
+    chunk_overlap: int = 20
+    split_regime: str = "chunks"  # "chunks": test chunks never trained on; "questions": new questions
+    val_fraction: float = 0.15
+    test_fraction: float = 0.2
+    max_train_pairs: int | None = None  # subset for quick runs
+    max_eval_questions: int | None = None
+    loss: str = "mnrl"  # "mnrl" or "cached_mnrl" (large effective batches on GPU)
+    mini_batch_size: int = 32  # for cached_mnrl
+    bf16_on_gpu: bool = True
+    seed: int = 42
+
+    @property
+    def outputs(self) -> Path:
+        """Folder for everything this profile produces (git-ignored)."""
+        base = Path(os.environ.get("LAB_OUTPUTS", ROOT / "outputs"))
+        return base / self.name
+
+
+PROFILES: dict[str, Profile] = {
+    "smoke": Profile(
+        name="smoke", model=BUNDLED_MODEL, epochs=1, batch_size=16, learning_rate=2e-5,
+        max_seq_length=128, max_train_pairs=64, max_eval_questions=30,
+    ),
+    "default": Profile(
+        name="default", model=BUNDLED_MODEL, epochs=2, batch_size=16, learning_rate=2e-5,
+    ),
+    "full": Profile(
+        name="full", model=ARCTIC_MODEL, epochs=10, batch_size=10, learning_rate=5e-5,
+    ),
+}
+
+
+def get_profile(name: str | None = None, **overrides) -> Profile:
+    """Return the named profile (default: ``$LAB_PROFILE`` or "default"), with overrides applied.
+
+    ``LAB_SPLIT`` overrides the split regime and ``LAB_MODEL`` the model, so a user can
+    switch without editing code.
+    """
+    name = name or os.environ.get(PROFILE_ENV, "default")
+    if name not in PROFILES:
+        raise ValueError(f"unknown profile {name!r} (from ${PROFILE_ENV}); choose one of {', '.join(PROFILES)}")
+    profile = PROFILES[name]
+    env_overrides = {}
+    if os.environ.get("LAB_SPLIT"):
+        env_overrides["split_regime"] = os.environ["LAB_SPLIT"]
+    if os.environ.get("LAB_MODEL"):
+        env_overrides["model"] = os.environ["LAB_MODEL"]
+    profile = replace(profile, **{**env_overrides, **overrides})
+    if profile.split_regime not in SPLIT_REGIMES:
+        raise ValueError(f"split_regime {profile.split_regime!r}: choose one of {', '.join(SPLIT_REGIMES)}")
+    return profile
+
+
+def matryoshka_dims(full_dim: int, max_dims: int = 6) -> list[int]:
+    """Dims to train and evaluate, derived from the model: 384 -> 384..32, 1024 -> 1024..64."""
+    smaller = [d for d in (768, 512, 256, 128, 64, 32) if d < full_dim]
+    return [full_dim, *smaller][:max_dims]

@@ -1,0 +1,129 @@
+"""Evidence-anchored questions: loading, validation and mapping to chunks.
+
+A question is tied to a verbatim evidence quote, not to a chunk id, so it survives any
+chunk size: its relevant chunks are those that hold the quote, or at least half of it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from helpers.corpus import Chunk, Document
+
+KINDS = ("factoid", "why", "how", "comparison")
+REQUIRED_FIELDS = ("id", "question", "document", "evidence", "kind")
+EVIDENCE_MIN_CHARS = 40
+EVIDENCE_MAX_CHARS = 300
+# A chunk is relevant when it holds at least this share of the evidence quote.
+MIN_EVIDENCE_SHARE = 0.5
+
+
+class DataError(ValueError):
+    """Bad input data; the message names the file, line and field, and what to do."""
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    question: str
+    document: str
+    evidence: str
+    kind: str
+    source: str = ""  # "file:line" the record came from, for error messages
+
+
+def load_questions(path: Path) -> list[Question]:
+    """Read a JSON Lines file (or every ``*.jsonl`` in a folder) of question records."""
+    path = Path(path)
+    files = sorted(path.glob("*.jsonl")) if path.is_dir() else [path]
+    if not files:
+        raise DataError(f"{path}: no *.jsonl question files found")
+    questions: list[Question] = []
+    for file in files:
+        for line_no, line in enumerate(file.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            where = f"{file}:{line_no}"
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise DataError(f"{where}: not valid JSON ({err.msg}); one object per line") from err
+            if not isinstance(record, dict):
+                raise DataError(f"{where}: expected a JSON object with fields {REQUIRED_FIELDS}")
+            for field in REQUIRED_FIELDS:
+                value = record.get(field)
+                if not isinstance(value, str) or not value.strip():
+                    raise DataError(f"{where}: field '{field}' is missing or empty; give it a non-empty string")
+            if record["kind"] not in KINDS:
+                raise DataError(f"{where}: field 'kind' is {record['kind']!r}; use one of {', '.join(KINDS)}")
+            n = len(record["evidence"])
+            if not EVIDENCE_MIN_CHARS <= n <= EVIDENCE_MAX_CHARS:
+                raise DataError(
+                    f"{where}: field 'evidence' has {n} characters; quote "
+                    f"{EVIDENCE_MIN_CHARS}-{EVIDENCE_MAX_CHARS} characters"
+                )
+            questions.append(Question(**{f: record[f] for f in REQUIRED_FIELDS}, source=where))
+    seen: dict[str, str] = {}
+    for q in questions:
+        if q.id in seen:
+            raise DataError(f"{q.source}: field 'id' {q.id!r} repeats the id at {seen[q.id]}; ids must be unique")
+        seen[q.id] = q.source
+    return questions
+
+
+def evidence_span(question: Question, docs_by_name: dict[str, Document]) -> tuple[int, int]:
+    """Return the (start, end) of the evidence in its document; it must occur exactly once."""
+    doc = docs_by_name.get(question.document)
+    if doc is None:
+        raise DataError(
+            f"{question.source}: field 'document' {question.document!r} is not in the corpus; "
+            f"use one of {', '.join(sorted(docs_by_name))}"
+        )
+    count = doc.text.count(question.evidence)
+    if count != 1:
+        problem = "is not found" if count == 0 else f"occurs {count} times"
+        raise DataError(
+            f"{question.source}: field 'evidence' {problem} in the extracted text of {doc.name}; "
+            "quote a passage that occurs exactly once (whitespace collapsed, within one paragraph)"
+        )
+    start = doc.text.index(question.evidence)
+    return start, start + len(question.evidence)
+
+
+def map_to_chunks(
+    questions: list[Question], docs: list[Document], chunks: list[Chunk]
+) -> dict[str, list[str]]:
+    """Map each question id to the ids of the chunks holding most of its evidence.
+
+    Chunks are returned best first (largest share of the evidence).
+    """
+    docs_by_name = {d.name: d for d in docs}
+    chunks_by_doc: dict[str, list[Chunk]] = {}
+    for chunk in chunks:
+        chunks_by_doc.setdefault(chunk.document, []).append(chunk)
+    relevant: dict[str, list[str]] = {}
+    for q in questions:
+        start, end = evidence_span(q, docs_by_name)
+        scored = []
+        for chunk in chunks_by_doc.get(q.document, []):
+            overlap = min(end, chunk.end) - max(start, chunk.start)
+            if overlap >= MIN_EVIDENCE_SHARE * (end - start):
+                scored.append((-overlap, chunk.start, chunk.id))
+        if not scored:
+            raise DataError(
+                f"{q.source}: field 'evidence' maps to no chunk (no chunk holds half of it); "
+                "quote a shorter passage"
+            )
+        relevant[q.id] = [cid for _, _, cid in sorted(scored)]
+    return relevant
+
+
+def questions_per_chunk(relevant: dict[str, list[str]], chunks: list[Chunk]) -> Counter:
+    """Count, for every chunk (zeros included), how many questions map to it."""
+    counts = Counter({c.id: 0 for c in chunks})
+    for ids in relevant.values():
+        counts.update(ids)
+    return counts

@@ -1,0 +1,53 @@
+"""``python -m helpers replicate``: the course's recipe on the published system's own files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from helpers.config import ROOT, get_profile, matryoshka_dims
+from helpers.evaluation import evaluate_model, summarize
+from helpers.modeling import embedding_dim, load_model
+from helpers.readers import PairSet, read_published
+
+FILES = ("training_dataset.jsonl", "val_dataset.jsonl", "test_dataset.jsonl")
+
+
+def _ir(split: PairSet, corpus: dict[str, str]) -> dict:
+    return {"queries": split.queries, "corpus": corpus,
+            "relevant_docs": {q: set(ids) for q, ids in split.relevant_docs.items()}}
+
+
+def replicate(folder: Path, epochs: int | None = None, model: str | None = None, output: Path | None = None) -> pd.DataFrame:
+    """Train on ``training_dataset.jsonl``, pick the checkpoint on val, and report base vs fine-tuned
+    ndcg@10 per dim on the test questions under both protocols."""
+    from helpers.training import train
+
+    missing = [f for f in FILES if not (folder / f).exists()]
+    if missing:
+        raise FileNotFoundError(f"{folder} lacks {', '.join(missing)}: replicate needs the three published files")
+    train_set, val_set, test_set = (read_published(folder / f) for f in FILES)
+    whole = {**train_set.corpus, **val_set.corpus, **test_set.corpus}
+    overrides = {k: v for k, v in {"epochs": epochs, "model": model}.items() if v is not None}
+    profile = get_profile("default", **overrides)
+    output = output or ROOT / "outputs" / "replicate" / folder.resolve().name
+    result = train(profile, train_set.pairs(), _ir(val_set, whole), output)
+    protocols = {"whole-corpus": _ir(test_set, whole), "test-chunks-only": _ir(test_set, test_set.corpus)}
+    base, tuned = load_model(profile.model, profile.max_seq_length), load_model(str(result.model_dir))
+    dims = matryoshka_dims(embedding_dim(base))
+    rows = []
+    for protocol, ir in protocols.items():
+        for system, st_model in (("base", base), ("fine-tuned", tuned)):
+            table = summarize(evaluate_model(st_model, ir, dims, system))
+            table.insert(0, "protocol", protocol)
+            rows.append(table)
+    table = pd.concat(rows, ignore_index=True)
+    table.to_csv(output / "replicate_summary.csv", index=False)
+    wide = table.pivot_table(index=["protocol", "dim"], columns="system", values="ndcg@10").sort_index(
+        level=[0, 1], ascending=[False, False])
+    print(f"data: {folder}  epochs: {profile.epochs}  best epoch on val: {result.best_epoch}  "
+          f"train pairs: {len(train_set.pairs())}  test questions: {len(test_set.queries)}")
+    print("ndcg@10 (test questions):")
+    print(wide.round(3).to_string())
+    return table
