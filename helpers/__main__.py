@@ -52,9 +52,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_course_commands(sub) -> None:
-    from helpers import cli_course
+    from helpers import cli_course, cli_generate
 
     cli_course.register(sub, sorted(PROFILES))
+    cli_generate.register(sub)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,13 +10,15 @@ from helpers.evaluation import encode_ir, evaluate_encoded
 from helpers.modeling import embedding_dim, load_model
 
 
-def _best_of(fn, repeats: int) -> float:
-    times = []
+def _interleaved_best(fns, repeats: int) -> list[float]:
+    """Best time of each function, running them in turn so that background load hits all alike."""
+    best = [float("inf")] * len(fns)
     for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+        for i, fn in enumerate(fns):
+            start = time.perf_counter()
+            fn()
+            best[i] = min(best[i], time.perf_counter() - start)
+    return best
 
 
 def bench_eval(repeats: int = 3) -> dict[str, float]:
@@ -43,7 +45,7 @@ def bench_eval(repeats: int = 3) -> dict[str, float]:
                                           write_csv=False)(model)
 
     one_dim()  # warm-up
-    t_one, t_all, t_lib = (_best_of(f, repeats) for f in (one_dim, all_dims, library_per_dim))
+    t_one, t_all, t_lib = _interleaved_best([one_dim, all_dims, library_per_dim], repeats)
     print(f"one dim, one encode:              {t_one:7.2f} s")
     print(f"{len(dims)} dims, one encode:             {t_all:7.2f} s")
     print(f"{len(dims)} dims, library evaluator per dim: {t_lib:7.2f} s  ({t_lib / t_one:.2f}x one dim)")

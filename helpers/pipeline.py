@@ -124,6 +124,9 @@ def step_evaluate(profile: Profile, protocol: str = "whole-corpus") -> dict[str,
     per_query = pd.concat(frames, ignore_index=True)
     summary = summarize(per_query)
     bootstrap = paired_bootstrap(per_query, baseline="base", seed=profile.seed)
+    if "mnrl" in set(per_query.system):  # what the Matryoshka loss buys over the same budget without it
+        pair = per_query[per_query.system.isin(["matryoshka", "mnrl"])]
+        bootstrap = pd.concat([bootstrap, paired_bootstrap(pair, baseline="mnrl", seed=profile.seed)], ignore_index=True)
     out = profile.outputs / "results"
     out.mkdir(parents=True, exist_ok=True)
     suffix = "" if protocol == "whole-corpus" else "_test_chunks_only"

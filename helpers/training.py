@@ -29,32 +29,50 @@ class TrainResult:
 
 
 def build_loss(model, dims: list[int], matryoshka: bool = True, base: str = "mnrl", mini_batch_size: int = 32):
-    """MultipleNegativesRankingLoss (or its cached variant), wrapped in MatryoshkaLoss when asked."""
+    """MultipleNegativesRankingLoss (or its cached variant), wrapped in MatryoshkaLoss when asked.
+
+    Under ``torchrun`` / ``accelerate launch`` (world size > 1) the in-batch negatives are gathered
+    from every device, so each anchor is ranked against ``world_size * batch_size`` passages, as
+    on one device with the combined batch.
+    """
     from sentence_transformers.sentence_transformer.losses import (
         CachedMultipleNegativesRankingLoss,
         MatryoshkaLoss,
         MultipleNegativesRankingLoss,
     )
 
+    from helpers.distributed import world_size
+
+    gather = world_size() > 1
     if base == "cached_mnrl":
-        inner = CachedMultipleNegativesRankingLoss(model, mini_batch_size=mini_batch_size)
+        inner = CachedMultipleNegativesRankingLoss(model, mini_batch_size=mini_batch_size, gather_across_devices=gather)
     elif base == "mnrl":
-        inner = MultipleNegativesRankingLoss(model)
+        inner = MultipleNegativesRankingLoss(model, gather_across_devices=gather)
     else:
         raise ValueError(f"unknown loss {base!r}; use 'mnrl' or 'cached_mnrl'")
     return MatryoshkaLoss(model, inner, matryoshka_dims=dims) if matryoshka else inner
 
 
 def training_arguments(profile: Profile, output_dir: Path, prompt: str | None):
-    """Trainer arguments: the profile's recipe plus the published system's corrections."""
+    """Trainer arguments: the profile's recipe plus the published system's corrections.
+
+    On a CUDA GPU: bf16 autocast over fp32 weights (the model itself stays fp32), TF32 matmuls
+    on Ampere or newer, fused AdamW, and two pinned, persistent dataloader workers per process
+    (the collator tokenizes, so workers keep the GPU fed). Under a launcher (world size > 1)
+    incomplete batches are dropped: every rank then runs the same number of equal-sized steps,
+    which DDP and the cross-device gather of negatives both need.
+    """
     import torch
     from sentence_transformers import SentenceTransformerTrainingArguments
     from sentence_transformers.base.sampler import BatchSamplers
+    from transformers.utils import is_torch_tf32_available
+
+    from helpers.distributed import world_size
 
     on_gpu = device_name() == "cuda"
-    if on_gpu:
-        torch.backends.cuda.matmul.allow_tf32 = True
-        torch.backends.cudnn.allow_tf32 = True
+    # including_emulation=False: a pre-Ampere card (e.g. a T4) "supports" bf16 only by slow emulation.
+    bf16 = on_gpu and profile.bf16_on_gpu and torch.cuda.is_bf16_supported(including_emulation=False)
+    workers = 2 if on_gpu else 0
     return SentenceTransformerTrainingArguments(
         output_dir=str(output_dir),
         num_train_epochs=profile.epochs,
@@ -72,10 +90,16 @@ def training_arguments(profile: Profile, output_dir: Path, prompt: str | None):
         load_best_model_at_end=True,
         metric_for_best_model=BEST_METRIC,
         greater_is_better=True,
-        bf16=on_gpu and profile.bf16_on_gpu and torch.cuda.is_bf16_supported(),
+        bf16=bf16,
+        # transformers sets TF32 through torch's fp32_precision switch; None leaves torch's default.
+        tf32=True if on_gpu and is_torch_tf32_available() else None,
         optim="adamw_torch_fused" if on_gpu else "adamw_torch",
-        dataloader_num_workers=2 if on_gpu else 0,
+        # Say "CPU" outright: only then does transformers set up multi-process (gloo) training on CPUs.
+        use_cpu=device_name() == "cpu",
+        dataloader_num_workers=workers,
         dataloader_pin_memory=on_gpu,
+        dataloader_persistent_workers=workers > 0,
+        dataloader_drop_last=world_size() > 1,
         logging_steps=5,
         report_to="none",
         seed=profile.seed,
@@ -118,13 +142,15 @@ def train(
     )
     last = get_last_checkpoint(str(checkpoints))
     start = time.perf_counter()
-    if last is None:
-        evaluator(model, epoch=0, steps=0)  # the starting point of the val curve
+    epoch0 = output_dir / "val_epoch0.json"
+    if last is None or not epoch0.exists():
+        # The starting point of the val curve, saved so that a resumed run still has it.
+        epoch0.write_text(json.dumps(evaluator(model, epoch=0, steps=0)), encoding="utf-8")
     trainer.train(resume_from_checkpoint=last)
     seconds = time.perf_counter() - start
     model_dir = output_dir / "model"
     model.save(str(model_dir))
-    history = _val_history(trainer, evaluator)
+    history = _val_history(trainer, json.loads(epoch0.read_text(encoding="utf-8")))
     history.to_csv(output_dir / "val_history.csv", index=False)
     best = trainer.state.best_model_checkpoint
     best_epoch = _epoch_of(trainer, best)
@@ -138,11 +164,9 @@ def train(
     return TrainResult(model_dir, dims, history, best_epoch, seconds, device_name(), last is not None)
 
 
-def _val_history(trainer, evaluator: MatryoshkaIREvaluator) -> pd.DataFrame:
+def _val_history(trainer, before_training: dict[str, float]) -> pd.DataFrame:
     """Val metrics per epoch from the trainer's log (survives a resume), epoch 0 first."""
-    rows = [
-        {"epoch": 0.0, **{k: v for k, v in evaluator.history[0].items() if k not in ("epoch", "steps")}}
-    ] if evaluator.history and evaluator.history[0]["epoch"] == 0 else []
+    rows = [{"epoch": 0.0, **before_training}]
     for entry in trainer.state.log_history:
         if BEST_METRIC in entry:
             rows.append({"epoch": entry["epoch"], **{k[5:]: v for k, v in entry.items() if k.startswith("eval_val_")}})
