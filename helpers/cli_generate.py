@@ -1,0 +1,100 @@
+"""The ``generate`` command of ``python -m helpers``: training questions from an LLM or the offline ICT."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from helpers.config import ROOT
+
+
+def register(sub) -> None:
+    """Add the ``generate`` subcommand to an argparse subparsers object."""
+    from helpers.generate import DEFAULT_MODEL, ICT_KEEP_PROBABILITY
+    from helpers.sources import DEFAULT_MANIFEST
+
+    p = sub.add_parser(
+        "generate",
+        help="write training questions for every chunk: with an LLM (any OpenAI-compatible endpoint) or offline (ICT)",
+        description="LLM: the key comes from $OPENAI_API_KEY (or a hidden prompt in a terminal), the address from "
+        "--base-url or $OPENAI_BASE_URL. Finished chunks are cached, so a rerun continues where the last one stopped.",
+    )
+    p.add_argument("--source", choices=["llm", "ict"], required=True,
+                   help="llm: ask a model; ict: Inverse Cloze Task, one sentence of each chunk as its query (offline)")
+    p.add_argument("--manifest", default=str(DEFAULT_MANIFEST),
+                   help="JSON list of folders, files and URLs (default: data/sources/default-corpus.json)")
+    p.add_argument("--chunk-size", type=int, default=750)
+    p.add_argument("--chunk-overlap", type=int, default=20)
+    p.add_argument("--limit", type=int, default=None, help="only the first N chunks (a cheap first try)")
+    p.add_argument("--out", default=None, help="questions JSONL (default: outputs/generated/<manifest>-<source>.jsonl)")
+    p.add_argument("--offline", action="store_true", help="never download; URLs must already be cached")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    llm = p.add_argument_group("llm")
+    llm.add_argument("--model", default=DEFAULT_MODEL, help=f"model name at the endpoint (default: {DEFAULT_MODEL})")
+    llm.add_argument("--base-url", default=None, help="e.g. http://localhost:11434/v1 for Ollama (default: $OPENAI_BASE_URL or OpenAI)")
+    llm.add_argument("--n-questions", type=int, default=2, help="questions per chunk (default 2, as published)")
+    llm.add_argument("--concurrency", type=int, default=4, help="calls in flight at once")
+    llm.add_argument("--max-attempts", type=int, default=5, help="calls per chunk before it counts as failed")
+    llm.add_argument("--timeout", type=float, default=60.0, help="seconds per call")
+    llm.add_argument("--cache", default=None, help="answer cache (default: outputs/cache/llm-questions.jsonl)")
+    ict = p.add_argument_group("ict")
+    ict.add_argument("--seed", type=int, default=42)
+    ict.add_argument("--keep-probability", type=float, default=ICT_KEEP_PROBABILITY,
+                     help=f"chance the query sentence stays in its passage (default {ICT_KEEP_PROBABILITY}, as in the paper)")
+    p.set_defaults(func=cmd_generate)
+
+
+def default_output(manifest: Path, source: str) -> Path:
+    base = Path(os.environ.get("LAB_OUTPUTS", ROOT / "outputs"))
+    return base / "generated" / f"{manifest.stem}-{source}.jsonl"
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from helpers.corpus import chunk_documents
+    from helpers.generate import (
+        GenerationError,
+        LLMConfig,
+        generate_questions,
+        ict_examples,
+        write_records,
+    )
+    from helpers.questions import DataError
+    from helpers.sources import load_sources
+
+    manifest = Path(args.manifest)
+    out = Path(args.out) if args.out else default_output(manifest, args.source)
+    try:
+        documents = load_sources(manifest, offline=True if args.offline else None)
+        chunks = chunk_documents(documents, args.chunk_size, args.chunk_overlap)[: args.limit]
+        print(f"{len(documents)} documents from {manifest} -> {len(chunks)} chunks")
+        if args.source == "ict":
+            records = ict_examples(chunks, seed=args.seed, keep_probability=args.keep_probability)
+            summary = f"{len(records)} ICT pairs (seed {args.seed}, keep probability {args.keep_probability})"
+        else:
+            config = LLMConfig(
+                model=args.model, base_url=args.base_url, n_questions=args.n_questions,
+                concurrency=args.concurrency, max_attempts=args.max_attempts, timeout=args.timeout,
+            )
+            result = generate_questions(
+                chunks, config, cache_path=Path(args.cache) if args.cache else None, progress=not args.no_progress
+            )
+            records, summary = result.records, str(result.summary)
+            for chunk_id, error in sorted(result.failures.items())[:5]:
+                print(f"  failed {chunk_id}: {error}", file=sys.stderr)
+    except (DataError, GenerationError, ValueError) as err:
+        print(f"generate: FAILED\n{err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("generate: interrupted; finished chunks are cached, run the same command again to continue",
+              file=sys.stderr)
+        return 130
+    write_records(records, out)
+    print(summary)
+    print(f"questions: {out}")
+    if args.source == "llm" and result.failures:
+        print(f"{len(result.failures)} chunk(s) failed; run the same command again to retry only those",
+              file=sys.stderr)
+        return 1
+    return 0
