@@ -99,16 +99,19 @@ def _print_ndcg(summary_csv: Path) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    from helpers.distributed import is_main_process, main_process_first
     from helpers.pipeline import step_build_pairs, step_load_corpus, step_train
 
     _use_profile(args)
     profile = get_profile()
-    if not (profile.outputs / "pairs" / "train.jsonl").exists():
-        step_load_corpus(profile)
-        step_build_pairs(profile)
+    with main_process_first():  # under torchrun / accelerate launch: rank 0 prepares, the others wait
+        if not (profile.outputs / "pairs" / "train.jsonl").exists():
+            step_load_corpus(profile)
+            step_build_pairs(profile)
     result = step_train(profile, matryoshka=not args.plain_mnrl)
-    print(result.val_history.round(4).to_string(index=False))
-    print(f"best epoch {result.best_epoch}; model saved to {result.model_dir} ({result.seconds:.0f} s on {result.device})")
+    if is_main_process():
+        print(result.val_history.round(4).to_string(index=False))
+        print(f"best epoch {result.best_epoch}; model saved to {result.model_dir} ({result.seconds:.0f} s on {result.device})")
     return 0
 
 

@@ -49,9 +49,9 @@ class Profile:
 
     @property
     def outputs(self) -> Path:
-        """Folder for everything this profile produces (git-ignored)."""
+        """Folder for everything this profile produces (git-ignored); one per split regime."""
         base = Path(os.environ.get("LAB_OUTPUTS", ROOT / "outputs"))
-        return base / self.name
+        return base / (self.name if self.split_regime == "chunks" else f"{self.name}-{self.split_regime}")
 
 
 PROFILES: dict[str, Profile] = {

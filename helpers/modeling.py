@@ -45,12 +45,15 @@ def device_summary() -> str:
 
 def load_model(model: str, max_seq_length: int | None = None, device: str | None = None):
     """Load a SentenceTransformer; the bundled model loads with no network access."""
+    import torch
     from sentence_transformers import SentenceTransformer
 
     path = resolve_model_path(model)
     if model.startswith("bundled:") or Path(path).is_dir():
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    st_model = SentenceTransformer(path, device=device or device_name())
+    # transformers 5 loads a checkpoint in the dtype it was saved in; training keeps fp32 weights
+    # (bf16 comes from autocast on GPU), so ask for fp32 whatever the checkpoint holds.
+    st_model = SentenceTransformer(path, device=device or device_name(), model_kwargs={"dtype": torch.float32})
     if max_seq_length:
         st_model.max_seq_length = max_seq_length
     return st_model

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from helpers.config import ROOT, get_profile, matryoshka_dims
-from helpers.evaluation import evaluate_model, summarize
+from helpers.evaluation import evaluate_model, paired_bootstrap, summarize
 from helpers.modeling import embedding_dim, load_model
 from helpers.readers import PairSet, read_published
 
@@ -36,18 +36,24 @@ def replicate(folder: Path, epochs: int | None = None, model: str | None = None,
     protocols = {"whole-corpus": _ir(test_set, whole), "test-chunks-only": _ir(test_set, test_set.corpus)}
     base, tuned = load_model(profile.model, profile.max_seq_length), load_model(str(result.model_dir))
     dims = matryoshka_dims(embedding_dim(base))
-    rows = []
+    rows, intervals = [], []
     for protocol, ir in protocols.items():
-        for system, st_model in (("base", base), ("fine-tuned", tuned)):
-            table = summarize(evaluate_model(st_model, ir, dims, system))
-            table.insert(0, "protocol", protocol)
-            rows.append(table)
+        per_query = pd.concat(
+            [evaluate_model(st_model, ir, dims, system) for system, st_model in (("base", base), ("fine-tuned", tuned))],
+            ignore_index=True,
+        )
+        rows.append(summarize(per_query).assign(protocol=protocol))
+        intervals.append(paired_bootstrap(per_query, "base", metrics=("ndcg@10",)).assign(protocol=protocol))
     table = pd.concat(rows, ignore_index=True)
     table.to_csv(output / "replicate_summary.csv", index=False)
+    ci = pd.concat(intervals, ignore_index=True)
+    ci.to_csv(output / "replicate_bootstrap.csv", index=False)
     wide = table.pivot_table(index=["protocol", "dim"], columns="system", values="ndcg@10").sort_index(
         level=[0, 1], ascending=[False, False])
     print(f"data: {folder}  epochs: {profile.epochs}  best epoch on val: {result.best_epoch}  "
           f"train pairs: {len(train_set.pairs())}  test questions: {len(test_set.queries)}")
     print("ndcg@10 (test questions):")
     print(wide.round(3).to_string())
+    print("fine-tuned - base, ndcg@10, paired bootstrap 95% CI:")
+    print(ci[["protocol", "dim", "difference", "ci_low", "ci_high", "significant"]].round(3).to_string(index=False))
     return table

@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from helpers.config import Profile, matryoshka_dims
+from helpers.distributed import is_main_process, world_size
 from helpers.evaluation import MatryoshkaIREvaluator
 from helpers.modeling import device_name, embedding_dim, load_model, query_prompt
 
@@ -145,22 +146,27 @@ def train(
     epoch0 = output_dir / "val_epoch0.json"
     if last is None or not epoch0.exists():
         # The starting point of the val curve, saved so that a resumed run still has it.
-        epoch0.write_text(json.dumps(evaluator(model, epoch=0, steps=0)), encoding="utf-8")
+        before_training = evaluator(model, epoch=0, steps=0)
+        if is_main_process():  # under torchrun every rank evaluates; one writes
+            epoch0.write_text(json.dumps(before_training), encoding="utf-8")
+    else:
+        before_training = json.loads(epoch0.read_text(encoding="utf-8"))
     trainer.train(resume_from_checkpoint=last)
     seconds = time.perf_counter() - start
     model_dir = output_dir / "model"
-    model.save(str(model_dir))
-    history = _val_history(trainer, json.loads(epoch0.read_text(encoding="utf-8")))
-    history.to_csv(output_dir / "val_history.csv", index=False)
+    history = _val_history(trainer, before_training)
     best = trainer.state.best_model_checkpoint
     best_epoch = _epoch_of(trainer, best)
-    summary = {
-        "profile": asdict(profile) | {"outputs": str(profile.outputs)},
-        "matryoshka": matryoshka, "dims": dims, "query_prompt": prompt, "train_pairs": len(train_pairs),
-        "best_checkpoint": best, "best_epoch": best_epoch, "seconds": round(seconds, 1),
-        "device": device_name(), "resumed_from": last,
-    }
-    (output_dir / "train_summary.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
+    if is_main_process():  # every rank ends with the same weights and history; one writes them
+        model.save(str(model_dir))
+        history.to_csv(output_dir / "val_history.csv", index=False)
+        summary = {
+            "profile": asdict(profile) | {"outputs": str(profile.outputs)},
+            "matryoshka": matryoshka, "dims": dims, "query_prompt": prompt, "train_pairs": len(train_pairs),
+            "best_checkpoint": best, "best_epoch": best_epoch, "seconds": round(seconds, 1),
+            "device": device_name(), "world_size": world_size(), "resumed_from": last,
+        }
+        (output_dir / "train_summary.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
     return TrainResult(model_dir, dims, history, best_epoch, seconds, device_name(), last is not None)
 
 
