@@ -52,10 +52,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_course_commands(sub) -> None:
-    from helpers import cli_course, cli_generate
+    from helpers import cli_course, cli_generate, cli_workshop
 
     cli_course.register(sub, sorted(PROFILES))
     cli_generate.register(sub)
+    cli_workshop.register(sub, sorted(PROFILES))
 
 
 def main(argv: list[str] | None = None) -> int:

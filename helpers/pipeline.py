@@ -28,6 +28,7 @@ PRODUCED_BY = {
     "matryoshka": "03_train_matryoshka",
     "mnrl": "03_train_matryoshka",
     "results": "04_evaluate_retrieval",
+    "plots/ndcg_vs_dim.png": "05_plot_dims_vs_ndcg",
 }
 
 

@@ -10,7 +10,6 @@ ranks, different from the starting one, show the gradients were shared.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -18,6 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import load_gpu_check
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -70,13 +70,6 @@ record.update(code=code, after=checksum(model), backend=dist.get_backend() if di
 (out / f"rank{record['rank']}.json").write_text(json.dumps(record))
 '''
 
-
-def load_gpu_check():
-    """benchmarks/gpu_check.py as a module (it holds the tiny-model builder)."""
-    spec = importlib.util.spec_from_file_location("gpu_check", ROOT / "benchmarks" / "gpu_check.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")

@@ -10,10 +10,10 @@ when it has none; passages never carry the prompt.
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
+from conftest import load_gpu_check
 
 ROOT = Path(__file__).resolve().parents[1]
 PROMPT = "Represent this sentence for searching relevant passages: "
@@ -30,12 +30,6 @@ VAL_IR = {
     "relevant_docs": {"v1": {"c1"}, "v2": {"c2"}, "v3": {"c3"}},
 }
 
-
-def load_gpu_check():
-    spec = importlib.util.spec_from_file_location("gpu_check", ROOT / "benchmarks" / "gpu_check.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,368 @@
+"""Search playground (notebook 06): one question, top-k chunks from the base model, the fine-tuned
+model and BM25 side by side, at any Matryoshka dim.
+
+Each model's corpus is encoded once, at full dimension. For a dim ``d`` the corpus matrix is
+truncated to its first ``d`` columns and re-normalised once (then cached), so a query costs one
+query encode per model plus a matrix-vector product. :meth:`Playground.search` is a plain
+function returning a DataFrame; :func:`build_ui` wraps it in ipywidgets for a notebook frontend.
+"""
+
+from __future__ import annotations
+
+import html
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from helpers.config import Profile, matryoshka_dims
+from helpers.evaluation import rank_by_scores, truncate_normalize
+from helpers.plots import LABELS
+
+BM25 = "BM25"
+SYSTEM_ORDER = ("base", "matryoshka", BM25)
+HIT_COLUMNS = ["system", "rank", "score", "chunk_id", "document", "relevant", "relevant_rank", "ms", "text"]
+# CSS classes a browser test (tests/browser) looks for.
+CSS = {
+    "box": "playground",
+    "questions": "playground-questions",
+    "query": "playground-query",
+    "search": "playground-search",
+    "dim": "playground-dim",
+    "k": "playground-k",
+    "status": "playground-status",
+    "results": "playground-results",
+}
+
+
+@dataclass
+class Playground:
+    """Everything a search needs, built once: the corpus, each model with its full-dim corpus
+    embeddings, a BM25 index, and the test questions with their relevant chunks."""
+
+    corpus_ids: list[str]
+    corpus_texts: list[str]
+    documents: list[str]
+    models: dict[str, Any]
+    embeddings: dict[str, np.ndarray]
+    bm25: Any
+    dims: list[int]
+    questions: dict[str, str] = field(default_factory=dict)
+    relevant_docs: dict[str, list[str]] = field(default_factory=dict)
+    position: dict[str, int] = field(init=False, repr=False)
+    _by_dim: dict[tuple[str, int], np.ndarray] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self.position = {chunk_id: i for i, chunk_id in enumerate(self.corpus_ids)}
+
+    def corpus_at(self, system: str, dim: int) -> np.ndarray:
+        """The system's corpus vectors truncated to ``dim`` and re-normalised (computed once per dim)."""
+        key = (system, dim)
+        if key not in self._by_dim:
+            self._by_dim[key] = truncate_normalize(self.embeddings[system], dim)
+        return self._by_dim[key]
+
+    def relevant_for(self, query: str) -> set[str]:
+        """Relevant chunk ids when ``query`` is a test question verbatim, else an empty set."""
+        wanted = query.strip()
+        for qid, text in self.questions.items():
+            if text.strip() == wanted:
+                return set(self.relevant_docs.get(qid, []))
+        return set()
+
+    def scores(self, system: str, query: str, dim: int) -> np.ndarray:
+        """One score per chunk: cosine at ``dim`` for a model, the BM25 score for BM25."""
+        if system == BM25:
+            import bm25s
+
+            tokens = bm25s.tokenize([query], stopwords="en", return_ids=False, show_progress=False)[0]
+            if not tokens:  # only stop words: BM25 has nothing to match
+                return np.zeros(len(self.corpus_ids), dtype=np.float32)
+            return np.asarray(self.bm25.get_scores(tokens), dtype=np.float32)
+        with one_cpu_thread():
+            vector = self.models[system].encode_query([query], convert_to_numpy=True).astype(np.float32)
+        return (self.corpus_at(system, dim) @ truncate_normalize(vector, dim)[0]).astype(np.float32)
+
+    def search(self, query: str, dim: int | None = None, k: int = 5) -> pd.DataFrame:
+        """Top-``k`` chunks per system for ``query`` at Matryoshka ``dim`` (default: full dim).
+
+        One row per (system, rank) with columns :data:`HIT_COLUMNS`; ``ms`` is that system's time
+        for this query (encode + score + rank), ``relevant`` marks the test set's relevant chunks
+        when the query is a test question, and ``relevant_rank`` is where the first relevant chunk
+        landed in the full ranking (NaN otherwise).
+        """
+        query = validate_query(query)
+        dim = self.dims[0] if dim is None else validate_dim(dim, self.dims)
+        k = validate_k(k, len(self.corpus_ids))
+        relevant = self.relevant_for(query)
+        rows = []
+        for system in self.systems:
+            start = time.perf_counter()
+            scores = self.scores(system, query, dim)
+            ranked = rank_by_scores(scores[None, :], self.corpus_ids, k=len(self.corpus_ids))[0]
+            ms = (time.perf_counter() - start) * 1000
+            first_relevant = next((i + 1 for i, c in enumerate(ranked) if c in relevant), np.nan)
+            for rank, chunk_id in enumerate(ranked[:k], start=1):
+                i = self.position[chunk_id]
+                rows.append({
+                    "system": system, "rank": rank, "score": float(scores[i]), "chunk_id": chunk_id,
+                    "document": self.documents[i], "relevant": chunk_id in relevant,
+                    "relevant_rank": first_relevant, "ms": ms, "text": self.corpus_texts[i],
+                })
+        return pd.DataFrame(rows, columns=HIT_COLUMNS)
+
+    @property
+    def systems(self) -> list[str]:
+        """The models in display order, then BM25."""
+        ordered = [s for s in SYSTEM_ORDER if s in self.models]
+        return ordered + [s for s in self.models if s not in SYSTEM_ORDER] + [BM25]
+
+
+@contextmanager
+def one_cpu_thread():
+    """Run torch CPU ops on one thread inside the block, then restore the previous count.
+
+    One short query is too small to share between threads: on a busy 2-core machine, two torch
+    threads made a single query encode about 25 times slower than one thread (500 ms against 20 ms).
+    """
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+def validate_query(query: str) -> str:
+    if not isinstance(query, str) or not query.strip():
+        raise ValueError("the query is empty: type a question (or pick one of the test questions)")
+    return query.strip()
+
+
+def validate_dim(dim: int, dims: list[int]) -> int:
+    if int(dim) not in dims:
+        raise ValueError(f"dim {dim} is not one of the Matryoshka dims {dims}: pick one of those")
+    return int(dim)
+
+
+def validate_k(k: int, n_chunks: int) -> int:
+    if not 1 <= int(k) <= n_chunks:
+        raise ValueError(f"k={k}: choose a number of results between 1 and {n_chunks} (the corpus size)")
+    return int(k)
+
+
+def build_playground(
+    models: dict[str, Any],
+    corpus: dict[str, str],
+    documents: dict[str, str] | None = None,
+    questions: dict[str, str] | None = None,
+    relevant_docs: dict[str, list[str]] | None = None,
+    batch_size: int = 32,
+) -> Playground:
+    """Encode ``corpus`` once per model at full dim and index it for BM25 (bm25s, English stop words)."""
+    import bm25s
+
+    from helpers.modeling import embedding_dim
+
+    if not corpus:
+        raise ValueError("the corpus is empty: nothing to search")
+    corpus_ids = list(corpus)
+    texts = [corpus[c] for c in corpus_ids]
+    embeddings = {
+        name: model.encode_document(texts, batch_size=batch_size, convert_to_numpy=True).astype(np.float32)
+        for name, model in models.items()
+    }
+    full_dim = min(embedding_dim(m) for m in models.values())
+    bm25 = bm25s.BM25()
+    bm25.index(bm25s.tokenize(texts, stopwords="en", show_progress=False), show_progress=False)
+    documents = documents or {}
+    return Playground(
+        corpus_ids=corpus_ids, corpus_texts=texts, documents=[documents.get(c, "") for c in corpus_ids],
+        models=dict(models), embeddings=embeddings, bm25=bm25, dims=matryoshka_dims(full_dim),
+        questions=dict(questions or {}), relevant_docs={q: list(v) for q, v in (relevant_docs or {}).items()},
+    )
+
+
+def load_playground(profile: Profile) -> Playground:
+    """The course's playground: base model vs notebook 03's Matryoshka model over notebook 02's corpus.
+
+    Stops with :func:`helpers.pipeline.require`'s message (naming the notebook to run) when an
+    earlier step's output is missing.
+    """
+    from helpers.dataset import load_ir
+    from helpers.modeling import load_model
+    from helpers.pipeline import read_jsonl, require
+
+    test_ir = load_ir(require(profile, "pairs/test_ir.json"))
+    tuned_path = require(profile, "matryoshka/model")
+    chunks_file = profile.outputs / "chunks.jsonl"
+    documents = {r["id"]: r["document"] for r in read_jsonl(chunks_file)} if chunks_file.exists() else {}
+    models = {
+        "base": load_model(profile.model, profile.max_seq_length),
+        "matryoshka": load_model(str(tuned_path)),
+    }
+    return build_playground(models, test_ir["corpus"], documents, test_ir["queries"], test_ir["relevant_docs"])
+
+
+def time_queries(playground: Playground, queries: list[str], dim: int | None = None, k: int = 5) -> pd.DataFrame:
+    """Milliseconds per query and system (one row per query), from :meth:`Playground.search`."""
+    rows = []
+    for query in queries:
+        hits = playground.search(query, dim, k)
+        per_system = hits.groupby("system", sort=False)["ms"].first()
+        rows.append({**per_system.to_dict(), "total": float(per_system.sum())})
+    return pd.DataFrame(rows)
+
+
+def latency_summary(times: pd.DataFrame) -> pd.DataFrame:
+    """Median, 95th percentile and max milliseconds per system, rounded for display."""
+    return times.agg(["median", lambda s: s.quantile(0.95), "max"]).set_axis(["median ms", "p95 ms", "max ms"]).T.round(1)
+
+
+def side_by_side(hits: pd.DataFrame, width: int = 70) -> pd.DataFrame:
+    """The hits as one column per system and one row per rank: 'score [*] document: text...'.
+
+    ``*`` marks a relevant chunk. This is the widget-free view of the playground.
+    """
+    def cell(row) -> str:
+        star = " *" if row.relevant else ""
+        text = " ".join(row.text.split())
+        text = text if len(text) <= width else text[: width - 1] + "…"
+        return f"{row.score:.3f}{star} {row.document}: {text}"
+
+    table = hits.assign(cell=hits.apply(cell, axis=1)).pivot(index="rank", columns="system", values="cell")
+    order = [s for s in SYSTEM_ORDER if s in table.columns] + [s for s in table.columns if s not in SYSTEM_ORDER]
+    return table[order].rename(columns=lambda s: LABELS.get(s, s))
+
+
+def render_html(hits: pd.DataFrame, query: str, dim: int, snippet: int = 220) -> str:
+    """Three result tables side by side (relevant chunks highlighted), with per-system latency."""
+    columns = []
+    for system, group in hits.groupby("system", sort=False):
+        label = html.escape(LABELS.get(system, system)) + ("" if system == BM25 else f" · dim {dim}")
+        rows = []
+        for row in group.itertuples():
+            text = " ".join(row.text.split())
+            text = text if len(text) <= snippet else text[: snippet - 1] + "…"
+            css = "playground-hit playground-relevant" if row.relevant else "playground-hit"
+            style = ' style="background:#fff3b0"' if row.relevant else ""
+            mark = "★ " if row.relevant else ""
+            rows.append(
+                f'<tr class="{css}" data-chunk="{html.escape(row.chunk_id)}"{style}>'
+                f'<td style="vertical-align:top">{row.rank}</td><td style="vertical-align:top">{row.score:.3f}</td>'
+                f'<td style="text-align:left" title="{html.escape(row.chunk_id)}">{mark}<b>{html.escape(row.document)}'
+                f'</b><br>{html.escape(text)}</td></tr>'
+            )
+        first = group["relevant_rank"].iloc[0]
+        note = "" if pd.isna(first) else f"<div>relevant chunk at rank {int(first)}</div>"
+        columns.append(
+            f'<div class="playground-column" data-system="{html.escape(system)}" style="flex:1;min-width:0">'
+            f'<h4 style="margin:4px 0">{label}</h4><div>{group["ms"].iloc[0]:.0f} ms</div>{note}'
+            f'<table style="font-size:85%;width:100%;line-height:1.3"><tr><th>#</th><th>score</th>'
+            f'<th style="text-align:left">chunk (hover for its id)</th></tr>'
+            f'{"".join(rows)}</table></div>'
+        )
+    return (f'<div style="line-height:1.3"><div class="playground-echo">results for: <i>{html.escape(query)}</i></div>'
+            f'<div style="display:flex;gap:12px">{"".join(columns)}</div></div>')
+
+
+def check_top3_share(share: float, playground: Playground, dim: int, system: str = "matryoshka") -> bool:
+    """Exercise checker: the share of test questions whose relevant chunk ``system`` ranks in the top 3 at ``dim``."""
+    import math
+
+    hits = [playground.search(q, dim, 3) for q in playground.questions.values()]
+    expected = float(np.mean([h[h.system == system].relevant.any() for h in hits]))
+    ok = share is not None and math.isclose(float(share), expected, abs_tol=1e-9)
+    if ok:
+        print(f"[OK] {expected:.1%} of test questions have their chunk in the top 3 at dim {dim}: the same number as "
+              f"accuracy@3 for {system} at dim {dim} in notebook 04's summary.csv.")
+    else:
+        print(f"[TRY AGAIN] call search(question, dim={dim}, k=3) for every test question, keep the rows of "
+              f"system '{system}', and count the questions where any row has relevant == True; divide by the number "
+              f"of test questions ({len(playground.questions)}).")
+    return ok
+
+
+def widgets_available() -> tuple[bool, str]:
+    """Whether ipywidgets can be shown here, and why not when it cannot."""
+    try:
+        import ipywidgets  # noqa: F401
+    except ImportError:
+        return False, "ipywidgets is not installed (pip install -r requirements.txt)"
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False, "not running under IPython"
+    shell = get_ipython()
+    if shell is None or not hasattr(shell, "kernel"):
+        return False, "no notebook frontend (not a Jupyter kernel)"
+    return True, ""
+
+
+def build_ui(playground: Playground, k: int = 5, initial: str | None = None):
+    """The ipywidgets playground: question list, text box, dim and top-k sliders, three result columns.
+
+    ``initial`` (a test question's text) is selected and searched at once, so results show on opening.
+    """
+    import ipywidgets as widgets
+
+    options = [("(type your own question)", "")] + [
+        (text if len(text) <= 90 else text[:89] + "…", text) for text in playground.questions.values()
+    ]
+    questions = widgets.Dropdown(options=options, value="", description="Test set:",
+                                 layout=widgets.Layout(width="95%"))
+    query = widgets.Text(placeholder="Type a question and press Enter", description="Question:",
+                         continuous_update=False, layout=widgets.Layout(width="80%"))
+    button = widgets.Button(description="Search", button_style="primary")
+    dim = widgets.SelectionSlider(options=sorted(playground.dims), value=playground.dims[0], description="Dim:",
+                                  continuous_update=False)
+    top_k = widgets.IntSlider(value=k, min=1, max=min(20, len(playground.corpus_ids)), description="Top-k:",
+                              continuous_update=False)
+    status = widgets.HTML(value="Pick a test question or type one.")
+    results = widgets.HTML(value="")
+    for name, widget in (("questions", questions), ("query", query), ("search", button), ("dim", dim),
+                         ("k", top_k), ("status", status), ("results", results)):
+        widget.add_class(CSS[name])
+
+    def run(*_):
+        if questions.value and questions.value != query.value:
+            questions.value = ""  # a typed question: the list no longer describes it
+        if not query.value.strip():
+            status.value = "Type a question first."
+            return
+        try:
+            hits = playground.search(query.value, dim.value, top_k.value)
+        except ValueError as err:
+            status.value = html.escape(str(err))
+            return
+        timing = hits.groupby("system", sort=False)["ms"].first()
+        status.value = ("query time: " + ", ".join(f"{LABELS.get(s, s)} {ms:.0f} ms" for s, ms in timing.items())
+                        + f" (total {timing.sum():.0f} ms)")
+        results.value = render_html(hits, query.value.strip(), dim.value)
+
+    def pick(change):
+        if not change["new"]:
+            return
+        if query.value == change["new"]:
+            run()
+        else:
+            query.value = change["new"]  # the observer below runs the search
+
+    query.observe(run, names="value")
+    dim.observe(run, names="value")
+    top_k.observe(run, names="value")
+    button.on_click(run)
+    questions.observe(pick, names="value")
+    box = widgets.VBox([questions, widgets.HBox([query, button]), widgets.HBox([dim, top_k]), status, results])
+    box.add_class(CSS["box"])
+    if initial:
+        if initial in playground.questions.values():
+            questions.value = initial
+        else:
+            query.value = initial
+    return box
