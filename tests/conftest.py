@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 from pathlib import Path
@@ -41,10 +40,3 @@ def course_data():
 
     return build_course_data()
 
-
-def load_gpu_check():
-    """benchmarks/gpu_check.py as a module (it also holds the tiny random-BERT builder tests use)."""
-    spec = importlib.util.spec_from_file_location("gpu_check", ROOT / "benchmarks" / "gpu_check.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module

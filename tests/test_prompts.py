@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import load_gpu_check
+from gpu_check_loader import load_gpu_check
 
 ROOT = Path(__file__).resolve().parents[1]
 PROMPT = "Represent this sentence for searching relevant passages: "

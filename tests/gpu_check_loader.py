@@ -1,0 +1,19 @@
+"""Load benchmarks/gpu_check.py as a module: it also holds the tiny random-BERT builder that tests use.
+
+A module of its own (not conftest.py): tests/browser has a conftest too, and two modules named
+``conftest`` would shadow each other on import.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "gpu_check.py"
+
+
+def load_gpu_check():
+    spec = importlib.util.spec_from_file_location("gpu_check", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
