@@ -42,8 +42,6 @@ def build_loss(model, dims: list[int], matryoshka: bool = True, base: str = "mnr
         MultipleNegativesRankingLoss,
     )
 
-    from helpers.distributed import world_size
-
     gather = world_size() > 1
     if base == "cached_mnrl":
         inner = CachedMultipleNegativesRankingLoss(model, mini_batch_size=mini_batch_size, gather_across_devices=gather)
@@ -67,8 +65,6 @@ def training_arguments(profile: Profile, output_dir: Path, prompt: str | None):
     from sentence_transformers import SentenceTransformerTrainingArguments
     from sentence_transformers.base.sampler import BatchSamplers
     from transformers.utils import is_torch_tf32_available
-
-    from helpers.distributed import world_size
 
     on_gpu = device_name() == "cuda"
     # including_emulation=False: a pre-Ampere card (e.g. a T4) "supports" bf16 only by slow emulation.
