@@ -17,6 +17,7 @@ from pathlib import Path
 
 from helpers.config import CORPUS_DIR, QUESTIONS_DIR, Profile
 from helpers.corpus import Chunk, Document, chunk_documents, load_corpus
+from helpers.jsonl import read_jsonl, write_jsonl
 from helpers.questions import Question, load_questions, map_to_chunks
 
 SPLITS = ("train", "val", "test")
@@ -151,9 +152,7 @@ def prepare_pairs(profile: Profile, data: CourseData | None = None) -> dict[str,
     out = profile.outputs / "pairs"
     out.mkdir(parents=True, exist_ok=True)
     paths = {"train": out / "train.jsonl", "splits": out / "splits.json"}
-    with paths["train"].open("w", encoding="utf-8") as fh:
-        for row in training_pairs(data, splits["train"]):
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    write_jsonl(paths["train"], training_pairs(data, splits["train"]))
     for name in ("val", "test"):
         paths[name] = out / f"{name}_ir.json"
         paths[name].write_text(json.dumps(ir_split(data, splits[name]), ensure_ascii=False), encoding="utf-8")
@@ -172,5 +171,4 @@ def load_ir(path: Path) -> dict:
 
 def load_pairs(path: Path) -> list[dict[str, str]]:
     """Read training pairs (JSON Lines of anchor/positive)."""
-    lines = Path(path).read_text(encoding="utf-8").splitlines()
-    return [json.loads(line) for line in lines if line.strip()]
+    return read_jsonl(path)

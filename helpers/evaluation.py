@@ -106,15 +106,22 @@ def evaluate_model(model, ir: dict, dims: list[int], system: str, batch_size: in
     return per_query
 
 
+def bm25_index(texts: list[str]):
+    """A bm25s index over ``texts`` with English stop words: the one BM25 set-up of the course."""
+    import bm25s
+
+    retriever = bm25s.BM25()
+    retriever.index(bm25s.tokenize(texts, stopwords="en", show_progress=False), show_progress=False)
+    return retriever
+
+
 def evaluate_bm25(ir: dict, system: str = "BM25") -> pd.DataFrame:
     """BM25 (bm25s, English stop words) on the same queries and corpus; ``dim`` is 0 (sparse)."""
     import bm25s
 
     query_ids = [q for q in ir["queries"] if ir["relevant_docs"].get(q)]
     corpus_ids = list(ir["corpus"])
-    retriever = bm25s.BM25()
-    retriever.index(bm25s.tokenize([ir["corpus"][c] for c in corpus_ids], stopwords="en", show_progress=False),
-                    show_progress=False)
+    retriever = bm25_index([ir["corpus"][c] for c in corpus_ids])
     k = min(MAP_K, len(corpus_ids))
     query_tokens = bm25s.tokenize([ir["queries"][q] for q in query_ids], stopwords="en", show_progress=False)
     docs, _ = retriever.retrieve(query_tokens, k=k, show_progress=False)

@@ -33,6 +33,7 @@ from urllib.parse import urlsplit
 
 from helpers.config import ROOT
 from helpers.corpus import Chunk, Document
+from helpers.jsonl import read_jsonl, write_jsonl
 from helpers.questions import DataError, Question
 
 log = logging.getLogger(__name__)
@@ -628,27 +629,11 @@ def ict_examples(chunks: Sequence[Chunk], seed: int = 42, keep_probability: floa
 # --------------------------------------------------------------------------- from records to pairs
 
 def write_records(records: Iterable[dict], path: Path) -> Path:
-    """Write question records as JSON Lines (through a temporary file, then renamed)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".part")
-    with partial.open("w", encoding="utf-8") as fh:
-        for record in records:
-            fh.write(json.dumps(record, ensure_ascii=False) + "\n")
-    os.replace(partial, path)
-    return path
+    """Write question records as JSON Lines (never half-written)."""
+    return write_jsonl(path, records)
 
 
-def read_records(path: Path) -> list[dict]:
-    """Read question records written by :func:`write_records`; bad lines name file and line."""
-    records = []
-    for line_no, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
-        if line.strip():
-            try:
-                records.append(json.loads(line))
-            except json.JSONDecodeError as err:
-                raise DataError(f"{path}:{line_no}: not valid JSON ({err.msg})") from None
-    return records
+read_records = read_jsonl  # question records are plain JSON Lines
 
 
 def _select(records: Iterable[dict], chunks: Sequence[Chunk], chunk_ids: Iterable[str] | None):

@@ -10,7 +10,6 @@ Files under ``outputs/<profile>/``:
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import pandas as pd
 from helpers.config import CORPUS_DIR, QUESTIONS_DIR, Profile
 from helpers.corpus import Chunk, Document, chunk_documents, load_corpus
 from helpers.dataset import CourseData, load_ir, load_pairs, prepare_pairs
+from helpers.jsonl import read_jsonl, write_jsonl  # noqa: F401 (notebook 02 imports write_jsonl here)
 from helpers.questions import load_questions, map_to_chunks
 
 PRODUCED_BY = {
@@ -47,17 +47,6 @@ def require(profile: Profile, relative: str) -> Path:
             f"(or `python -m helpers course --profile {profile.name}`)"
         )
     return path
-
-
-def write_jsonl(path: Path, rows) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8") as fh:
-        for row in rows:
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-
-
-def read_jsonl(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 # 01 -------------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from helpers.config import Profile, matryoshka_dims
-from helpers.evaluation import rank_by_scores, truncate_normalize
+from helpers.evaluation import bm25_index, rank_by_scores, truncate_normalize
 from helpers.plots import LABELS
 
 BM25 = "BM25"
@@ -165,8 +165,6 @@ def build_playground(
     batch_size: int = 32,
 ) -> Playground:
     """Encode ``corpus`` once per model at full dim and index it for BM25 (bm25s, English stop words)."""
-    import bm25s
-
     from helpers.modeling import embedding_dim
 
     if not corpus:
@@ -178,8 +176,7 @@ def build_playground(
         for name, model in models.items()
     }
     full_dim = min(embedding_dim(m) for m in models.values())
-    bm25 = bm25s.BM25()
-    bm25.index(bm25s.tokenize(texts, stopwords="en", show_progress=False), show_progress=False)
+    bm25 = bm25_index(texts)
     documents = documents or {}
     return Playground(
         corpus_ids=corpus_ids, corpus_texts=texts, documents=[documents.get(c, "") for c in corpus_ids],
