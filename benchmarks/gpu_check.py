@@ -206,7 +206,7 @@ def measure_throughput(
     """One (model, batch) training-throughput row; an out-of-memory error becomes a row too."""
     from helpers.config import matryoshka_dims
     from helpers.modeling import embedding_dim
-    from helpers.training import build_loss
+    from helpers.recipe import build_loss
 
     row = {"model": name, "batch": batch, "status": "ok"}
     tokenizer = model.tokenizer
@@ -252,7 +252,7 @@ def published_size_run(
 
     from helpers.config import get_profile, matryoshka_dims
     from helpers.modeling import embedding_dim, load_model
-    from helpers.training import build_loss, training_arguments
+    from helpers.recipe import build_loss, training_arguments
 
     row: dict = {"pairs": pairs, "epochs": epochs, "batch": batch, "status": "ok"}
     profile = get_profile("full", model=str(model_dir), epochs=epochs, batch_size=batch)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -11,8 +12,10 @@ from helpers.config import CORPUS_DIR, PROFILES, QUESTIONS_DIR
 
 def cmd_validate_data(args: argparse.Namespace) -> int:
     from helpers.questions import DataError
-    from helpers.validate import validate_data
+    from helpers.validate import default_min_per_chunk, validate_data
 
+    if args.min_per_chunk is None:
+        args.min_per_chunk = default_min_per_chunk(Path(args.corpus))
     try:
         report = validate_data(
             Path(args.corpus), Path(args.questions), args.chunk_size, args.chunk_overlap, args.min_per_chunk
@@ -20,8 +23,10 @@ def cmd_validate_data(args: argparse.Namespace) -> int:
     except (DataError, FileNotFoundError) as err:
         print(f"validate-data: FAILED\n{err}", file=sys.stderr)
         return 1
+    for problem in report["corpus_problems"]:
+        print(f"  ! {problem}", file=sys.stderr)
     for key, value in report.items():
-        if key != "chunks_under_minimum":
+        if key not in ("chunks_under_minimum", "corpus_problems"):
             print(f"{key:>28}: {value}")
     under = report["chunks_under_minimum"]
     if under:
@@ -41,10 +46,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("validate-data", help="check data/ (evidence, ids, fields, chunk coverage) and print counts")
     p.add_argument("--corpus", default=str(CORPUS_DIR), help="corpus folder (default: data/corpus)")
-    p.add_argument("--questions", default=str(QUESTIONS_DIR), help="questions file or folder (default: data/questions)")
+    p.add_argument("--questions", default=str(QUESTIONS_DIR),
+                   help="questions: a .jsonl file or folder of them, or a published/LlamaIndex pair file "
+                        "(default: data/questions)")
     p.add_argument("--chunk-size", type=int, default=750)
     p.add_argument("--chunk-overlap", type=int, default=20)
-    p.add_argument("--min-per-chunk", type=int, default=3, help="questions each chunk needs (default 3)")
+    p.add_argument("--min-per-chunk", type=int, default=None,
+                   help="questions each chunk needs (default: 3 for data/corpus, 0 for your own corpus)")
     p.set_defaults(func=cmd_validate_data)
 
     _add_course_commands(sub)
@@ -52,14 +60,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_course_commands(sub) -> None:
-    from helpers import cli_course, cli_generate, cli_workshop
+    from helpers import cli_course, cli_generate, cli_index, cli_workshop, export
 
+    export.register(sub)
     cli_course.register(sub, sorted(PROFILES))
     cli_generate.register(sub)
     cli_workshop.register(sub, sorted(PROFILES))
+    cli_index.register(sub, sorted(PROFILES))
+
+
+def quiet_libraries() -> None:
+    """A command shows one progress bar per stage: silence the libraries' own loading/saving bars and advice."""
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # transformers' and the hub's bars follow it
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
 
 def main(argv: list[str] | None = None) -> int:
+    quiet_libraries()
     args = build_parser().parse_args(argv)
     return int(args.func(args) or 0)
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -13,12 +15,17 @@ from helpers.config import ROOT, get_profile
 
 NOTEBOOKS = [
     "01_load_corpus", "02_build_pairs", "03_train_matryoshka", "04_evaluate_retrieval", "05_plot_dims_vs_ndcg",
+    "06_search_playground", "07_deploy_index",
 ]
+COURSE_END = 5  # `course` runs 01-05 unless --until says otherwise
 
 
 def register(sub, profiles: list[str]) -> None:
-    p = sub.add_parser("course", help="execute notebooks 01-05 top to bottom and print where tables and plots are")
+    p = sub.add_parser("course", help="execute notebooks 01-05 (or 01 to --until N) and print where results are")
     p.add_argument("--profile", choices=profiles, default=None, help="default: $LAB_PROFILE or 'default'")
+    p.add_argument("--until", type=int, default=COURSE_END, choices=range(1, len(NOTEBOOKS) + 1), metavar="N",
+                   help=f"run notebooks 01..N (1-{len(NOTEBOOKS)}; default {COURSE_END}); to open notebook N in a "
+                        "workshop without the ones before, prepare it with --until N-1")
     p.add_argument("--split", choices=["chunks", "questions"], default=None, help="split regime (default: chunks)")
     p.add_argument("--timeout", type=int, default=3600, help="seconds allowed per cell")
     p.set_defaults(func=cmd_course)
@@ -53,40 +60,82 @@ def _use_profile(args) -> None:
 
 
 def cmd_course(args: argparse.Namespace) -> int:
-    import nbformat
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError
-
     _use_profile(args)
     profile = get_profile()
     executed = profile.outputs / "executed"
     executed.mkdir(parents=True, exist_ok=True)
+    log_path = profile.outputs / "logs" / "course.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    names = NOTEBOOKS[: args.until]
     print(f"profile={profile.name} model={profile.model} split={profile.split_regime} -> {profile.outputs}")
+    print(f"notebooks {names[0][:2]}-{names[-1][:2]}; full log: {log_path}")
     start = time.perf_counter()
-    for name in NOTEBOOKS:
-        path = ROOT / "notebooks" / f"{name}.ipynb"
-        nb = nbformat.read(path, as_version=4)
-        t0 = time.perf_counter()
-        print(f"  running {name} ...", end="", flush=True)
-        client = NotebookClient(nb, timeout=args.timeout, kernel_name="python3",
-                                resources={"metadata": {"path": str(path.parent)}})
-        try:
-            client.execute()
-        except CellExecutionError as err:
-            nbformat.write(nb, executed / f"{name}.ipynb")
-            print(f" FAILED\n{err}\nThe executed notebook is in {executed / f'{name}.ipynb'}", file=sys.stderr)
-            return 1
-        nbformat.write(nb, executed / f"{name}.ipynb")
-        print(f" {time.perf_counter() - t0:.0f} s")
+    with log_path.open("w", encoding="utf-8") as log:
+        for name in names:
+            ok, seconds = _run_notebook(ROOT / "notebooks" / f"{name}.ipynb", executed / f"{name}.ipynb", log,
+                                        args.timeout)
+            if not ok:
+                print(f"{name} FAILED after {seconds:.0f} s: the error is at the end of {log_path}; the executed "
+                      f"notebook is {executed / f'{name}.ipynb'}", file=sys.stderr)
+                return 1
     peak_kernel = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(f"done in {time.perf_counter() - start:.0f} s; peak kernel memory {peak_kernel:.0f} MiB")
-    results = profile.outputs / "results"
-    print(f"tables: {results / 'summary.csv'}, {results / 'bootstrap.csv'}")
-    print(f"plots:  {profile.outputs / 'plots'}")
-    print(f"models: {profile.outputs / 'matryoshka' / 'model'}, {profile.outputs / 'mnrl' / 'model'}")
     print(f"executed notebooks: {executed}")
-    _print_ndcg(results / "summary.csv")
+    if args.until >= 3:
+        print(f"models: {profile.outputs / 'matryoshka' / 'model'}, {profile.outputs / 'mnrl' / 'model'}")
+    if args.until >= 4:
+        results = profile.outputs / "results"
+        print(f"tables: {results / 'summary.csv'}, {results / 'bootstrap.csv'}")
+        print(f"plots:  {profile.outputs / 'plots'}")
+        _print_ndcg(results / "summary.csv")
     return 0
+
+
+def _run_notebook(path: Path, executed_path: Path, log, timeout: int) -> tuple[bool, float]:
+    """Execute one notebook with one progress bar over its code cells; cell outputs go to ``log``.
+
+    The kernel talks over IPC (Unix sockets) rather than TCP: nothing listens on a port, and ipykernel has no
+    reason to warn about unencrypted TCP. Whatever the kernel process itself prints goes to the log too.
+    """
+    import nbformat
+    from jupyter_client.manager import KernelManager
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+    from tqdm.auto import tqdm
+
+    nb = nbformat.read(path, as_version=4)
+    code_cells = sum(cell.cell_type == "code" for cell in nb.cells)
+    kernel_dir = Path(tempfile.mkdtemp(prefix="lab-kernel-"))
+    manager = KernelManager(kernel_name="python3", transport="ipc", ip=str(kernel_dir / "kernel"))
+    bar = tqdm(total=code_cells, desc=path.stem, unit="cell", leave=True)
+
+    def cell_done(cell, cell_index, execute_reply=None, **kwargs):
+        bar.update(1)
+        log.write(f"--- {path.stem} [{cell_index}]\n")
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "stream":
+                log.write(output.get("text", ""))
+            elif output.get("output_type") == "error":
+                log.write("\n".join(output.get("traceback", [])) + "\n")
+            elif "text/plain" in output.get("data", {}):
+                log.write(output["data"]["text/plain"] + "\n")
+        log.flush()
+
+    client = NotebookClient(nb, km=manager, timeout=timeout, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent)}}, on_cell_executed=cell_done)
+    t0 = time.perf_counter()
+    ok = True
+    try:
+        client.execute(stdout=log, stderr=log)
+    except CellExecutionError as err:
+        log.write(f"\n{err}\n")
+        ok = False
+    finally:
+        bar.set_postfix_str(f"{time.perf_counter() - t0:.0f} s" if ok else "FAILED")
+        bar.close()
+        shutil.rmtree(kernel_dir, ignore_errors=True)
+    nbformat.write(nb, executed_path)
+    return ok, time.perf_counter() - t0
 
 
 def _print_ndcg(summary_csv: Path) -> None:

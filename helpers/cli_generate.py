@@ -45,6 +45,19 @@ def register(sub) -> None:
                      help=f"chance the query sentence stays in its passage (default {ICT_KEEP_PROBABILITY}, as in the paper)")
     p.set_defaults(func=cmd_generate)
 
+    w = sub.add_parser(
+        "write-questions",
+        help="write your own evidence-anchored questions: shows a chunk, records a question and its quote",
+        description="Shows the chunks of your corpus one at a time (those with the fewest questions first) and "
+        "appends each question with its evidence quote to --out, checking the quote as you type it. Enter on an "
+        "empty question moves to the next chunk; q quits. Check the result with `validate-data`.",
+    )
+    w.add_argument("--corpus", required=True, help="your corpus folder")
+    w.add_argument("--out", required=True, help="questions JSONL to append to (created if missing)")
+    w.add_argument("--chunk-size", type=int, default=750)
+    w.add_argument("--chunk-overlap", type=int, default=20)
+    w.set_defaults(func=cmd_write_questions)
+
 
 def default_output(manifest: Path, source: str) -> Path:
     base = Path(os.environ.get("LAB_OUTPUTS", ROOT / "outputs"))
@@ -97,4 +110,94 @@ def cmd_generate(args: argparse.Namespace) -> int:
         print(f"{len(result.failures)} chunk(s) failed; run the same command again to retry only those",
               file=sys.stderr)
         return 1
+    return 0
+
+
+def _next_id(used: set[str]) -> str:
+    n = len(used) + 1
+    while f"q-{n:03d}" in used:
+        n += 1
+    return f"q-{n:03d}"
+
+
+def _ask_evidence(chunk, doc_text: str, ask, say) -> str | None:
+    """Ask for a quote until it is usable (in this chunk, once in its document, 40-300 characters)."""
+    from helpers.questions import EVIDENCE_MAX_CHARS, EVIDENCE_MIN_CHARS
+
+    while True:
+        quote = " ".join(ask("evidence: a quote from the chunk that answers it (Enter: drop the question)> ").split())
+        if not quote:
+            return None
+        if not EVIDENCE_MIN_CHARS <= len(quote) <= EVIDENCE_MAX_CHARS:
+            say(f"  the quote has {len(quote)} characters; quote {EVIDENCE_MIN_CHARS}-{EVIDENCE_MAX_CHARS}")
+        elif quote not in chunk.text:
+            say("  not found in this chunk: copy it exactly, within one paragraph")
+        elif doc_text.count(quote) != 1:
+            say(f"  it occurs {doc_text.count(quote)} times in {chunk.document}: quote a longer passage")
+        else:
+            return quote
+
+
+def write_questions_session(corpus_dir: Path, out: Path, ask=input, say=print, chunk_size: int = 750,
+                            chunk_overlap: int = 20) -> int:
+    """Show chunks and append the questions the user writes to ``out``; returns how many were recorded."""
+    import json
+    from collections import Counter
+
+    from helpers.corpus import chunk_documents, scan_corpus
+    from helpers.questions import KINDS, load_questions, map_to_chunks
+
+    scan = scan_corpus(corpus_dir)
+    for problem in scan.problems:
+        say(f"  ! {problem}")
+    chunks = chunk_documents(scan.documents, chunk_size, chunk_overlap)
+    texts = {d.name: d.text for d in scan.documents}
+    existing = load_questions(out) if out.exists() and out.stat().st_size else []
+    per_chunk = Counter(cid for ids in map_to_chunks(existing, scan.documents, chunks).values() for cid in ids)
+    used = {q.id for q in existing}
+    say(f"{len(chunks)} chunks, {len(existing)} questions so far in {out}. Ask as a user would, in your own words.")
+    recorded = 0
+    try:
+        for chunk in sorted(chunks, key=lambda c: (per_chunk[c.id], c.document, c.start)):
+            say(f"\n--- {chunk.document}, characters {chunk.start}-{chunk.end} ({per_chunk[chunk.id]} questions) ---")
+            say(chunk.text)
+            while True:
+                question = " ".join(ask("question (Enter: next chunk, q: quit)> ").split())
+                if question.lower() == "q":
+                    return recorded
+                if not question:
+                    break
+                quote = _ask_evidence(chunk, texts[chunk.document], ask, say)
+                if quote is None:
+                    continue
+                kind = ask(f"kind, one of {', '.join(KINDS)} (Enter: factoid)> ").strip() or "factoid"
+                while kind not in KINDS:
+                    kind = ask(f"  one of {', '.join(KINDS)}> ").strip() or "factoid"
+                record = {"id": _next_id(used), "question": question, "document": chunk.document,
+                          "evidence": quote, "kind": kind}
+                out.parent.mkdir(parents=True, exist_ok=True)
+                with out.open("a", encoding="utf-8") as fh:
+                    fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+                used.add(record["id"])
+                recorded += 1
+                say(f"  saved {record['id']} to {out}")
+    except EOFError:
+        pass
+    return recorded
+
+
+def cmd_write_questions(args: argparse.Namespace) -> int:
+    from helpers.questions import DataError
+
+    out = Path(args.out)
+    try:
+        n = write_questions_session(Path(args.corpus), out, chunk_size=args.chunk_size,
+                                    chunk_overlap=args.chunk_overlap)
+    except (DataError, FileNotFoundError) as err:
+        print(f"write-questions: FAILED\n{err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        n = 0
+    print(f"\nrecorded {n} question(s) in {out}. Check them with: python -m helpers validate-data "
+          f"--corpus {args.corpus} --questions {out}")
     return 0

@@ -9,94 +9,27 @@ Per-query scores feed paired bootstrap confidence intervals.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 from sentence_transformers.base.evaluation import SentenceEvaluator
 
-ACCURACY_K = (1, 3, 5, 10)
-PR_K = (1, 3, 5, 10)
-MRR_K, NDCG_K, MAP_K = 10, 10, 100
-METRICS = (
-    [f"accuracy@{k}" for k in ACCURACY_K]
-    + [f"{m}@{k}" for k in PR_K for m in ("precision", "recall")]
-    + [f"mrr@{MRR_K}", f"ndcg@{NDCG_K}", f"map@{MAP_K}"]
+# Taught and written in notebook 04 (cells marked `#| export retrieval`), re-exported for older imports.
+from helpers.retrieval import (  # noqa: F401
+    ACCURACY_K,
+    MAP_K,
+    METRICS,
+    MRR_K,
+    NDCG_K,
+    PR_K,
+    Encoded,
+    bm25_index,
+    bm25_rank,
+    encode_ir,
+    evaluate_encoded,
+    per_query_metrics,
+    rank_by_scores,
+    truncate_normalize,
 )
-
-
-@dataclass
-class Encoded:
-    """Full-dimension embeddings of an IR set's queries and corpus (float32, row-aligned)."""
-
-    query_ids: list[str]
-    corpus_ids: list[str]
-    queries: np.ndarray
-    corpus: np.ndarray
-
-
-def encode_ir(model, ir: dict, batch_size: int = 32, show_progress_bar: bool = False) -> Encoded:
-    """Encode queries (with the model's query prompt, if any) and corpus once, at full dim."""
-    query_ids = [q for q in ir["queries"] if ir["relevant_docs"].get(q)]
-    corpus_ids = list(ir["corpus"])
-    kwargs = dict(batch_size=batch_size, convert_to_numpy=True, show_progress_bar=show_progress_bar)
-    queries = model.encode_query([ir["queries"][q] for q in query_ids], **kwargs)
-    corpus = model.encode_document([ir["corpus"][c] for c in corpus_ids], **kwargs)
-    return Encoded(query_ids, corpus_ids, queries.astype(np.float32), corpus.astype(np.float32))
-
-
-def truncate_normalize(vectors: np.ndarray, dim: int) -> np.ndarray:
-    """Keep the first ``dim`` coordinates and rescale each row to unit length."""
-    cut = vectors[:, :dim]
-    norms = np.linalg.norm(cut, axis=1, keepdims=True)
-    return cut / np.clip(norms, 1e-12, None)
-
-
-def rank_by_scores(scores: np.ndarray, corpus_ids: list[str], k: int = MAP_K) -> list[list[str]]:
-    """Top-k corpus ids per query by descending score, ties broken by ascending id (like the library)."""
-    id_rank = np.argsort(np.argsort(np.array(corpus_ids, dtype=object)))
-    k = min(k, scores.shape[1])
-    ranked = []
-    for row in scores:
-        order = np.lexsort((id_rank, -row))[:k]
-        ranked.append([corpus_ids[i] for i in order])
-    return ranked
-
-
-def per_query_metrics(ranked: list[list[str]], relevant: list[set[str]]) -> pd.DataFrame:
-    """Every published metric for every query (rows), as InformationRetrievalEvaluator defines them."""
-    rows = []
-    for hits, rel in zip(ranked, relevant):
-        flags = np.array([h in rel for h in hits], dtype=float)
-        row = {}
-        for k in ACCURACY_K:
-            row[f"accuracy@{k}"] = float(flags[:k].any())
-        for k in PR_K:
-            row[f"precision@{k}"] = flags[:k].sum() / k
-            row[f"recall@{k}"] = flags[:k].sum() / len(rel)
-        first = np.flatnonzero(flags[:MRR_K])
-        row[f"mrr@{MRR_K}"] = 1.0 / (first[0] + 1) if first.size else 0.0
-        discounts = 1.0 / np.log2(np.arange(2, NDCG_K + 2))
-        ideal = discounts[: min(len(rel), NDCG_K)].sum()
-        row[f"ndcg@{NDCG_K}"] = float((flags[:NDCG_K] * discounts[: len(flags[:NDCG_K])]).sum() / ideal)
-        top = flags[:MAP_K]
-        precision_at_hits = np.cumsum(top) / np.arange(1, len(top) + 1)
-        row[f"map@{MAP_K}"] = float((precision_at_hits * top).sum() / min(MAP_K, len(rel)))
-        rows.append(row)
-    return pd.DataFrame(rows, columns=METRICS)
-
-
-def evaluate_encoded(enc: Encoded, relevant_docs: dict, dims: list[int]) -> pd.DataFrame:
-    """Per-query metrics for every dim from one encoding: columns dim, query_id, metrics."""
-    relevant = [set(relevant_docs[q]) for q in enc.query_ids]
-    frames = []
-    for dim in dims:
-        scores = truncate_normalize(enc.queries, dim) @ truncate_normalize(enc.corpus, dim).T
-        frame = per_query_metrics(rank_by_scores(scores, enc.corpus_ids), relevant)
-        frame.insert(0, "query_id", enc.query_ids)
-        frame.insert(0, "dim", dim)
-        frames.append(frame)
-    return pd.concat(frames, ignore_index=True)
 
 
 def evaluate_model(model, ir: dict, dims: list[int], system: str, batch_size: int = 32) -> pd.DataFrame:
@@ -106,26 +39,12 @@ def evaluate_model(model, ir: dict, dims: list[int], system: str, batch_size: in
     return per_query
 
 
-def bm25_index(texts: list[str]):
-    """A bm25s index over ``texts`` with English stop words: the one BM25 set-up of the course."""
-    import bm25s
-
-    retriever = bm25s.BM25()
-    retriever.index(bm25s.tokenize(texts, stopwords="en", show_progress=False), show_progress=False)
-    return retriever
-
-
 def evaluate_bm25(ir: dict, system: str = "BM25") -> pd.DataFrame:
-    """BM25 (bm25s, English stop words) on the same queries and corpus; ``dim`` is 0 (sparse)."""
-    import bm25s
-
+    """BM25 (notebook 04's ``bm25_index`` and ``bm25_rank``) on the same queries and corpus; ``dim`` is 0."""
     query_ids = [q for q in ir["queries"] if ir["relevant_docs"].get(q)]
     corpus_ids = list(ir["corpus"])
     retriever = bm25_index([ir["corpus"][c] for c in corpus_ids])
-    k = min(MAP_K, len(corpus_ids))
-    query_tokens = bm25s.tokenize([ir["queries"][q] for q in query_ids], stopwords="en", show_progress=False)
-    docs, _ = retriever.retrieve(query_tokens, k=k, show_progress=False)
-    ranked = [[corpus_ids[i] for i in row] for row in docs]
+    ranked = bm25_rank(retriever, [ir["queries"][q] for q in query_ids], corpus_ids)
     frame = per_query_metrics(ranked, [set(ir["relevant_docs"][q]) for q in query_ids])
     frame.insert(0, "query_id", query_ids)
     frame.insert(0, "dim", 0)

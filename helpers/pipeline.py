@@ -15,11 +15,20 @@ from pathlib import Path
 
 import pandas as pd
 
-from helpers.config import CORPUS_DIR, QUESTIONS_DIR, Profile
-from helpers.corpus import Chunk, Document, chunk_documents, load_corpus
-from helpers.dataset import CourseData, load_ir, load_pairs, prepare_pairs
+from helpers.config import QUESTIONS_DIR, Profile
+from helpers.corpus import Chunk, Document, chunk_documents, corpus_folder, load_corpus
+from helpers.dataset import (
+    CourseData,
+    ict_course_data,
+    load_ir,
+    load_pairs,
+    load_user_questions,
+    prepare_pairs,
+    question_route,
+    questions_file,
+)
 from helpers.jsonl import read_jsonl, write_jsonl  # noqa: F401 (notebook 02 imports write_jsonl here)
-from helpers.questions import load_questions, map_to_chunks
+from helpers.questions import DataError, load_questions, map_to_chunks
 
 PRODUCED_BY = {
     "chunks.jsonl": "01_load_corpus",
@@ -50,68 +59,125 @@ def require(profile: Profile, relative: str) -> Path:
 
 
 # 01 -------------------------------------------------------------------------------------------
-def step_load_corpus(profile: Profile, corpus_dir: Path = CORPUS_DIR) -> tuple[list[Document], list[Chunk]]:
-    """Extract and chunk the corpus; save documents and chunks for the next notebook."""
-    documents = load_corpus(corpus_dir)
-    chunks = chunk_documents(documents, profile.chunk_size, profile.chunk_overlap)
+def save_corpus(profile: Profile, documents: list[Document], chunks: list[Chunk]) -> None:
+    """Write ``corpus.jsonl`` and ``chunks.jsonl`` for the next notebook."""
     write_jsonl(profile.outputs / "corpus.jsonl", (asdict(d) for d in documents))
     write_jsonl(profile.outputs / "chunks.jsonl", (asdict(c) for c in chunks))
+
+
+def step_load_corpus(profile: Profile, corpus_dir: Path | None = None) -> tuple[list[Document], list[Chunk]]:
+    """Extract and chunk the corpus (default: ``$LAB_CORPUS`` or data/corpus); save both for the next notebook."""
+    documents = load_corpus(corpus_dir or corpus_folder())
+    chunks = chunk_documents(documents, profile.chunk_size, profile.chunk_overlap)
+    save_corpus(profile, documents, chunks)
     return documents, chunks
 
 
 # 02 -------------------------------------------------------------------------------------------
-def load_course_data(profile: Profile, questions_dir: Path = QUESTIONS_DIR) -> CourseData:
-    """Documents and chunks saved by notebook 01, plus the questions mapped onto those chunks."""
+def _llm_course_data(profile: Profile, documents: list[Document], chunks: list[Chunk]) -> CourseData:
+    """Questions from an OpenAI-compatible endpoint, cached per chunk under ``outputs/<profile>/``."""
+    from helpers.generate import LLMConfig, generate_questions, to_course_data
+
+    result = generate_questions(chunks, LLMConfig(n_questions=2), cache_path=profile.outputs / "llm_questions.jsonl")
+    print(result.summary)
+    if result.failures:
+        print(f"{len(result.failures)} chunk(s) got no questions after retries; they stay in the corpus as "
+              "distractors. Run again to retry only those.")
+    if not result.records:
+        raise DataError("the LLM gave no questions for any chunk; check OPENAI_BASE_URL, the model and the key")
+    return to_course_data(result.records, documents, chunks)
+
+
+def load_course_data(profile: Profile, route: str | None = None, questions_dir: Path | None = None) -> CourseData:
+    """Documents and chunks saved by notebook 01, plus questions from one route, mapped onto those chunks.
+
+    ``route`` (default: :func:`helpers.dataset.question_route`) is shipped, file, llm or ict.
+    """
     documents = [Document(**r) for r in read_jsonl(require(profile, "corpus.jsonl"))]
     chunks = [Chunk(**r) for r in read_jsonl(require(profile, "chunks.jsonl"))]
+    route = route or question_route()
+    if route == "ict":
+        return ict_course_data(documents, chunks, seed=profile.seed)
+    if route == "llm":
+        return _llm_course_data(profile, documents, chunks)
+    if route == "file":
+        return load_user_questions(questions_dir or questions_file(), documents, chunks)
     known = {d.name for d in documents}
-    questions = [q for q in load_questions(questions_dir) if q.document in known]
+    questions = [q for q in load_questions(questions_dir or QUESTIONS_DIR) if q.document in known]
+    if not questions:
+        raise DataError(
+            "none of the shipped questions (data/questions/) is about these documents: they belong to the course "
+            "corpus. For your own documents set LAB_QUESTIONS=file, llm or ict (README: 'Use your own documents')"
+        )
     return CourseData(documents, chunks, questions, map_to_chunks(questions, documents, chunks))
 
 
-def step_build_pairs(profile: Profile, data: CourseData | None = None) -> dict[str, Path]:
-    return prepare_pairs(profile, data or load_course_data(profile))
+def step_build_pairs(profile: Profile, data: CourseData | None = None, route: str | None = None) -> dict[str, Path]:
+    """Notebook 02 in one call: questions from a route, split, pairs and IR sets written under ``pairs/``."""
+    route = route or question_route()
+    return prepare_pairs(profile, data or load_course_data(profile, route), route=route)
 
 
 # 03 -------------------------------------------------------------------------------------------
 def step_train(profile: Profile, matryoshka: bool = True, progress: bool = True):
-    """Train on notebook 02's pairs, choosing the checkpoint on val; returns a TrainResult."""
-    from helpers.training import train
+    """Notebook 03's ``fine_tune`` on notebook 02's pairs, choosing the checkpoint on val; returns a TrainResult."""
+    from helpers.recipe import fine_tune
 
     pairs = load_pairs(require(profile, "pairs/train.jsonl"))
     val_ir = load_ir(require(profile, "pairs/val_ir.json"))
-    return train(profile, pairs, val_ir, profile.outputs / ("matryoshka" if matryoshka else "mnrl"),
-                 matryoshka=matryoshka, progress=progress)
+    return fine_tune(profile, pairs, val_ir, profile.outputs / ("matryoshka" if matryoshka else "mnrl"),
+                     matryoshka=matryoshka, progress=progress)
 
 
 # 04 -------------------------------------------------------------------------------------------
 SYSTEMS = {"base": None, "matryoshka": "matryoshka/model", "mnrl": "mnrl/model"}
 
 
-def step_evaluate(profile: Profile, protocol: str = "whole-corpus") -> dict[str, pd.DataFrame]:
-    """Base, fine-tuned (Matryoshka and plain MNRL) and BM25 on the test questions; every dim."""
-    from helpers.config import matryoshka_dims
-    from helpers.evaluation import evaluate_bm25, evaluate_model, paired_bootstrap, summarize
-    from helpers.modeling import embedding_dim, load_model
+def encode_systems(profile: Profile, test_ir: dict) -> dict:
+    """Load the base model and each fine-tune that exists; encode the test set once per model (``encode_ir``)."""
+    from tqdm.auto import tqdm
 
-    test_ir = load_ir(require(profile, "pairs/test_ir.json"))
-    if protocol == "test-chunks-only":
-        keep = {c for ids in test_ir["relevant_docs"].values() for c in ids}
-        test_ir["corpus"] = {c: t for c, t in test_ir["corpus"].items() if c in keep}
-    frames = []
-    dims = None
-    for system, relative in SYSTEMS.items():
+    from helpers.evaluation import encode_ir
+    from helpers.modeling import load_model
+
+    encoded = {}
+    for system, relative in tqdm(SYSTEMS.items(), desc="encode test set", unit="model"):
         if relative is None:
             model = load_model(profile.model, profile.max_seq_length)
         else:
-            path = profile.outputs / relative
-            if system == "mnrl" and not path.exists():
+            if system == "mnrl" and not (profile.outputs / relative).exists():
                 continue  # the ablation is optional
             model = load_model(str(require(profile, relative)))
-        dims = dims or matryoshka_dims(embedding_dim(model))
-        frames.append(evaluate_model(model, test_ir, dims, system))
+        encoded[system] = encode_ir(model, test_ir)
+    return encoded
+
+
+def _only_test_chunks(encoded, test_ir: dict):
+    """The published protocol: the same embeddings, with the candidates cut to the test questions' chunks."""
+    from helpers.evaluation import Encoded
+
+    keep = {c for ids in test_ir["relevant_docs"].values() for c in ids}
+    rows = [i for i, c in enumerate(encoded.corpus_ids) if c in keep]
+    return Encoded(encoded.query_ids, [encoded.corpus_ids[i] for i in rows], encoded.queries, encoded.corpus[rows])
+
+
+def score_systems(profile: Profile, encoded: dict, test_ir: dict, protocol: str = "whole-corpus"):
+    """Every dim of every encoded system (``evaluate_encoded``) plus BM25, bootstrap CIs; saved under results/."""
+    from helpers.config import matryoshka_dims
+    from helpers.evaluation import evaluate_bm25, evaluate_encoded, paired_bootstrap, summarize
+
+    if protocol == "test-chunks-only":
+        keep = {c for ids in test_ir["relevant_docs"].values() for c in ids}
+        test_ir = {**test_ir, "corpus": {c: t for c, t in test_ir["corpus"].items() if c in keep}}
+        encoded = {system: _only_test_chunks(enc, test_ir) for system, enc in encoded.items()}
+    elif protocol != "whole-corpus":
+        raise ValueError(f"unknown protocol {protocol!r}; use 'whole-corpus' or 'test-chunks-only'")
+    dims = matryoshka_dims(next(iter(encoded.values())).queries.shape[1])
+    frames = [evaluate_encoded(enc, test_ir["relevant_docs"], dims).assign(system=system)
+              for system, enc in encoded.items()]
     frames.append(evaluate_bm25(test_ir))
     per_query = pd.concat(frames, ignore_index=True)
+    per_query = per_query[["system", *[c for c in per_query.columns if c != "system"]]]
     summary = summarize(per_query)
     bootstrap = paired_bootstrap(per_query, baseline="base", seed=profile.seed)
     if "mnrl" in set(per_query.system):  # what the Matryoshka loss buys over the same budget without it
@@ -124,3 +190,9 @@ def step_evaluate(profile: Profile, protocol: str = "whole-corpus") -> dict[str,
     summary.to_csv(out / f"summary{suffix}.csv", index=False)
     bootstrap.to_csv(out / f"bootstrap{suffix}.csv", index=False)
     return {"per_query": per_query, "summary": summary, "bootstrap": bootstrap}
+
+
+def step_evaluate(profile: Profile, protocol: str = "whole-corpus") -> dict[str, pd.DataFrame]:
+    """Notebook 04's evaluation: base, fine-tunes (Matryoshka, plain MNRL) and BM25 on the test questions."""
+    test_ir = load_ir(require(profile, "pairs/test_ir.json"))
+    return score_systems(profile, encode_systems(profile, test_ir), test_ir, protocol)

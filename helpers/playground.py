@@ -5,6 +5,10 @@ Each model's corpus is encoded once, at full dimension. For a dim ``d`` the corp
 truncated to its first ``d`` columns and re-normalised once (then cached), so a query costs one
 query encode per model plus a matrix-vector product. :meth:`Playground.search` is a plain
 function returning a DataFrame; :func:`build_ui` wraps it in ipywidgets for a notebook frontend.
+
+When notebook 07 has saved an index under ``outputs/<profile>/index``, :func:`load_playground` adds one more
+column: the fine-tuned model's query searched through that faiss index (named in the column), with the
+index's own search time beside the query's total.
 """
 
 from __future__ import annotations
@@ -23,7 +27,8 @@ from helpers.evaluation import bm25_index, rank_by_scores, truncate_normalize
 from helpers.plots import LABELS
 
 BM25 = "BM25"
-SYSTEM_ORDER = ("base", "matryoshka", BM25)
+TUNED = "matryoshka"  # the fine-tuned model, whose vectors a saved index holds
+SYSTEM_ORDER = ("base", TUNED, BM25)
 HIT_COLUMNS = ["system", "rank", "score", "chunk_id", "document", "relevant", "relevant_rank", "ms", "text"]
 # CSS classes a browser test (tests/browser) looks for.
 CSS = {
@@ -52,6 +57,8 @@ class Playground:
     dims: list[int]
     questions: dict[str, str] = field(default_factory=dict)
     relevant_docs: dict[str, list[str]] = field(default_factory=dict)
+    index: Any = None  # a helpers.vector_index.ServedIndex over the fine-tuned model's vectors, or None
+    index_search_ms: float = float("nan")  # the index's own search time for the last query
     position: dict[str, int] = field(init=False, repr=False)
     _by_dim: dict[tuple[str, int], np.ndarray] = field(default_factory=dict, repr=False)
 
@@ -73,7 +80,17 @@ class Playground:
                 return set(self.relevant_docs.get(qid, []))
         return set()
 
-    def scores(self, system: str, query: str, dim: int) -> np.ndarray:
+    @property
+    def index_system(self) -> str | None:
+        """The column name of the saved index (which index answers), or None without one."""
+        return None if self.index is None else f"fine-tuned via {self.index.name}"
+
+    def query_vector(self, system: str, query: str) -> np.ndarray:
+        """The model's full-dim query embedding (one row), encoded on one CPU thread."""
+        with one_cpu_thread():
+            return self.models[system].encode_query([query], convert_to_numpy=True).astype(np.float32)
+
+    def scores(self, system: str, query: str, dim: int, vector: np.ndarray | None = None) -> np.ndarray:
         """One score per chunk: cosine at ``dim`` for a model, the BM25 score for BM25."""
         if system == BM25:
             import bm25s
@@ -82,8 +99,7 @@ class Playground:
             if not tokens:  # only stop words: BM25 has nothing to match
                 return np.zeros(len(self.corpus_ids), dtype=np.float32)
             return np.asarray(self.bm25.get_scores(tokens), dtype=np.float32)
-        with one_cpu_thread():
-            vector = self.models[system].encode_query([query], convert_to_numpy=True).astype(np.float32)
+        vector = self.query_vector(system, query) if vector is None else vector
         return (self.corpus_at(system, dim) @ truncate_normalize(vector, dim)[0]).astype(np.float32)
 
     def search(self, query: str, dim: int | None = None, k: int = 5) -> pd.DataFrame:
@@ -99,9 +115,16 @@ class Playground:
         k = validate_k(k, len(self.corpus_ids))
         relevant = self.relevant_for(query)
         rows = []
+        encoded: dict[str, tuple[np.ndarray, float]] = {}  # the fine-tuned query vector, reused by the index
         for system in self.systems:
+            if system == self.index_system:
+                rows += self._index_rows(query, k, relevant, encoded)
+                continue
             start = time.perf_counter()
-            scores = self.scores(system, query, dim)
+            vector = None if system == BM25 else self.query_vector(system, query)
+            if vector is not None:
+                encoded[system] = (vector, (time.perf_counter() - start) * 1000)
+            scores = self.scores(system, query, dim, vector)
             ranked = rank_by_scores(scores[None, :], self.corpus_ids, k=len(self.corpus_ids))[0]
             ms = (time.perf_counter() - start) * 1000
             first_relevant = next((i + 1 for i, c in enumerate(ranked) if c in relevant), np.nan)
@@ -114,11 +137,33 @@ class Playground:
                 })
         return pd.DataFrame(rows, columns=HIT_COLUMNS)
 
+    def _index_rows(self, query: str, k: int, relevant: set[str], encoded: dict) -> list[dict]:
+        """Hit rows answered by the saved index: the fine-tuned column's query vector (encoded once per search)
+        searched at the index's own dims. ``ms`` is the index search alone (also kept in
+        :attr:`index_search_ms`): the encode is counted once, in the fine-tuned column. ``relevant_rank`` is
+        NaN when the relevant chunk is not in the top k."""
+        if TUNED not in encoded:
+            start = time.perf_counter()
+            encoded[TUNED] = (self.query_vector(TUNED, query), (time.perf_counter() - start) * 1000)
+        vector, _ = encoded[TUNED]
+        chunk_ids, scores, self.index_search_ms = self.index.search(vector[0], k)
+        first_relevant = next((i + 1 for i, c in enumerate(chunk_ids) if c in relevant), np.nan)
+        rows = []
+        for rank, (chunk_id, score) in enumerate(zip(chunk_ids, scores), start=1):
+            i = self.position[chunk_id]
+            rows.append({
+                "system": self.index_system, "rank": rank, "score": score, "chunk_id": chunk_id,
+                "document": self.documents[i], "relevant": chunk_id in relevant, "relevant_rank": first_relevant,
+                "ms": self.index_search_ms, "text": self.corpus_texts[i],
+            })
+        return rows
+
     @property
     def systems(self) -> list[str]:
-        """The models in display order, then BM25."""
+        """The models in display order, the saved index (when there is one), then BM25."""
         ordered = [s for s in SYSTEM_ORDER if s in self.models]
-        return ordered + [s for s in self.models if s not in SYSTEM_ORDER] + [BM25]
+        extra = [self.index_system] if self.index_system else []
+        return ordered + [s for s in self.models if s not in SYSTEM_ORDER] + extra + [BM25]
 
 
 @contextmanager
@@ -163,8 +208,13 @@ def build_playground(
     questions: dict[str, str] | None = None,
     relevant_docs: dict[str, list[str]] | None = None,
     batch_size: int = 32,
+    index: Any = None,
 ) -> Playground:
-    """Encode ``corpus`` once per model at full dim and index it for BM25 (bm25s, English stop words)."""
+    """Encode ``corpus`` once per model at full dim and index it for BM25 (bm25s, English stop words).
+
+    ``index`` (a :class:`helpers.vector_index.ServedIndex` over the same chunks, built from the ``matryoshka``
+    model's vectors) adds a column answered through that index.
+    """
     from helpers.modeling import embedding_dim
 
     if not corpus:
@@ -178,10 +228,13 @@ def build_playground(
     full_dim = min(embedding_dim(m) for m in models.values())
     bm25 = bm25_index(texts)
     documents = documents or {}
+    if index is not None and (TUNED not in models or sorted(index.chunk_ids) != sorted(corpus_ids)):
+        raise ValueError("the index must hold the same chunks as the corpus, encoded by the 'matryoshka' model")
     return Playground(
         corpus_ids=corpus_ids, corpus_texts=texts, documents=[documents.get(c, "") for c in corpus_ids],
         models=dict(models), embeddings=embeddings, bm25=bm25, dims=matryoshka_dims(full_dim),
         questions=dict(questions or {}), relevant_docs={q: list(v) for q, v in (relevant_docs or {}).items()},
+        index=index,
     )
 
 
@@ -189,7 +242,8 @@ def load_playground(profile: Profile) -> Playground:
     """The course's playground: base model vs notebook 03's Matryoshka model over notebook 02's corpus.
 
     Stops with :func:`helpers.pipeline.require`'s message (naming the notebook to run) when an
-    earlier step's output is missing.
+    earlier step's output is missing. When notebook 07 saved an index for this model and corpus
+    (``outputs/<profile>/index``), a fourth column searches through it (see :func:`saved_index`).
     """
     from helpers.dataset import load_ir
     from helpers.modeling import load_model
@@ -203,7 +257,30 @@ def load_playground(profile: Profile) -> Playground:
         "base": load_model(profile.model, profile.max_seq_length),
         "matryoshka": load_model(str(tuned_path)),
     }
-    return build_playground(models, test_ir["corpus"], documents, test_ir["queries"], test_ir["relevant_docs"])
+    index = saved_index(profile, list(test_ir["corpus"]))
+    return build_playground(models, test_ir["corpus"], documents, test_ir["queries"], test_ir["relevant_docs"],
+                            index=index)
+
+
+def saved_index(profile: Profile, corpus_ids: list[str]):
+    """Notebook 07's saved index for this profile, or None (with a line saying why) when there is none, it
+    holds other chunks, or the fine-tuned model is newer than it."""
+    from helpers.vector_index import INDEX_FOLDER, load_index
+
+    folder = profile.outputs / INDEX_FOLDER
+    meta = folder / "meta.json"
+    if not meta.exists():
+        return None
+    tuned = profile.outputs / "matryoshka" / "model"
+    newest_model_file = max((p.stat().st_mtime for p in tuned.rglob("*") if p.is_file()), default=0.0)
+    if newest_model_file > meta.stat().st_mtime:
+        print(f"not using {folder}: the fine-tuned model is newer than the index; re-run notebook 07 to rebuild it")
+        return None
+    index = load_index(folder)
+    if sorted(index.chunk_ids) != sorted(corpus_ids):
+        print(f"not using {folder}: it holds other chunks than this corpus; re-run notebook 07 to rebuild it")
+        return None
+    return index
 
 
 def time_queries(playground: Playground, queries: list[str], dim: int | None = None, k: int = 5) -> pd.DataFrame:
@@ -237,11 +314,18 @@ def side_by_side(hits: pd.DataFrame, width: int = 70) -> pd.DataFrame:
     return table[order].rename(columns=lambda s: LABELS.get(s, s))
 
 
+def milliseconds(ms: float) -> str:
+    """'12 ms', or '0.05 ms' below 10 ms (an index search takes a fraction of one)."""
+    return f"{ms:.0f} ms" if ms >= 10 else f"{ms:.2f} ms"
+
+
 def render_html(hits: pd.DataFrame, query: str, dim: int, snippet: int = 220) -> str:
     """Three result tables side by side (relevant chunks highlighted), with per-system latency."""
     columns = []
     for system, group in hits.groupby("system", sort=False):
-        label = html.escape(LABELS.get(system, system)) + ("" if system == BM25 else f" · dim {dim}")
+        # BM25 has no dim; a saved index has its own, named in its column title
+        own_dims = system == BM25 or system.startswith("fine-tuned via ")
+        label = html.escape(LABELS.get(system, system)) + ("" if own_dims else f" · dim {dim}")
         rows = []
         for row in group.itertuples():
             text = " ".join(row.text.split())
@@ -259,7 +343,7 @@ def render_html(hits: pd.DataFrame, query: str, dim: int, snippet: int = 220) ->
         note = "" if pd.isna(first) else f"<div>relevant chunk at rank {int(first)}</div>"
         columns.append(
             f'<div class="playground-column" data-system="{html.escape(system)}" style="flex:1;min-width:0">'
-            f'<h4 style="margin:4px 0">{label}</h4><div>{group["ms"].iloc[0]:.0f} ms</div>{note}'
+            f'<h4 style="margin:4px 0">{label}</h4><div>{milliseconds(group["ms"].iloc[0])}</div>{note}'
             f'<table style="font-size:85%;width:100%;line-height:1.3"><tr><th>#</th><th>score</th>'
             f'<th style="text-align:left">chunk (hover for its id)</th></tr>'
             f'{"".join(rows)}</table></div>'
@@ -338,8 +422,12 @@ def build_ui(playground: Playground, k: int = 5, initial: str | None = None):
             status.value = html.escape(str(err))
             return
         timing = hits.groupby("system", sort=False)["ms"].first()
-        status.value = ("query time: " + ", ".join(f"{LABELS.get(s, s)} {ms:.0f} ms" for s, ms in timing.items())
-                        + f" (total {timing.sum():.0f} ms)")
+        status.value = ("query time: " + ", ".join(f"{html.escape(LABELS.get(s, s))} {milliseconds(ms)}"
+                                                   for s, ms in timing.items()) + f" (total {timing.sum():.0f} ms)")
+        if playground.index_system:
+            status.value += (f"; the index column was answered by {html.escape(playground.index.name)} "
+                             f"({html.escape(str(playground.index.folder))}) in {milliseconds(playground.index_search_ms)}"
+                             " of index search, with the fine-tuned column's query vector")
         results.value = render_html(hits, query.value.strip(), dim.value)
 
     def pick(change):

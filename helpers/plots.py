@@ -92,3 +92,76 @@ def plot_bytes(quant: pd.DataFrame, path: Path, metric: str = "ndcg@10"):
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
     return fig
+
+
+# The paired differences notebook 05 shows next to the per-system bands: (system, baseline) as written by notebook 04.
+PAIRED_PANELS = ((("matryoshka", "base"), ("mnrl", "base")), (("matryoshka", "mnrl"),))
+
+
+def paired_differences(bootstrap: pd.DataFrame, metric: str = "ndcg@10") -> pd.DataFrame:
+    """Notebook 04's paired bootstrap rows for ``metric``: one row per (system, baseline, dim), largest dim first."""
+    rows = bootstrap[bootstrap.metric == metric]
+    columns = ["system", "baseline", "dim", "difference", "ci_low", "ci_high", "significant"]
+    return rows[columns].sort_values(["baseline", "system", "dim"], ascending=[True, True, False]).reset_index(drop=True)
+
+
+def plot_paired_differences(bootstrap: pd.DataFrame, path: Path, metric: str = "ndcg@10"):
+    """(system - baseline) per dim with its paired bootstrap 95% interval, and a line at 0.
+
+    Left: each fine-tune minus the base model. Right: Matryoshka minus the plain-MNRL ablation. An interval
+    that does not cross 0 is a difference the test set supports, whether or not the per-system bands overlap.
+    """
+    import matplotlib.pyplot as plt
+
+    table = paired_differences(bootstrap, metric)
+    fig, axes = plt.subplots(1, len(PAIRED_PANELS), figsize=(12, 4.5), sharex=True, sharey=True)
+    for ax, pairs in zip(axes, PAIRED_PANELS):
+        shown = [(s, b) for s, b in pairs if ((table.system == s) & (table.baseline == b)).any()]
+        for i, (system, baseline) in enumerate(shown):
+            rows = table[(table.system == system) & (table.baseline == baseline)].sort_values("dim")
+            # a small horizontal shift on the log axis, so two systems' intervals at one dim do not hide each other
+            shift = 2 ** (0.06 * (i - (len(shown) - 1) / 2))
+            errors = [rows.difference - rows.ci_low, rows.ci_high - rows.difference]
+            color = COLORS.get(system)
+            ax.errorbar(rows.dim * shift, rows.difference, yerr=errors, marker="o", markerfacecolor="white", capsize=4,
+                        color=color, label=f"{LABELS.get(system, system)} − {LABELS.get(baseline, baseline)}")
+            clear = rows[(rows.ci_low > 0) | (rows.ci_high < 0)]  # filled: the interval excludes 0
+            ax.plot(clear.dim * shift, clear.difference, "o", color=color, zorder=5)
+        ax.axhline(0, color="black", linewidth=1)
+        dims = sorted(table.dim.unique())
+        ax.set_xscale("log", base=2)
+        ax.set_xticks(dims, [str(d) for d in dims])
+        ax.minorticks_off()
+        ax.set_xlabel("embedding dimension (Matryoshka prefix)")
+        ax.grid(alpha=0.3)
+        if shown:
+            ax.legend(loc="best", fontsize=8)
+        else:
+            ax.text(0.5, 0.5, "not in bootstrap.csv (ablation not trained)", ha="center", transform=ax.transAxes)
+    axes[0].set_ylabel(f"difference in {metric} (paired, 95% CI)")
+    axes[0].set_title("fine-tuned − base model")
+    axes[-1].set_title("Matryoshka − plain MNRL (same data and steps)")
+    fig.suptitle("paired bootstrap over the same test questions: a filled point's interval excludes 0")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    return fig
+
+
+def plot_val_curve(history, dims: list[int], best_epoch: float, path: Path, title: str):
+    """Val ndcg@10 per epoch for every Matryoshka dim, with the mean over dims and the chosen checkpoint."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    for d in dims:
+        ax.plot(history["epoch"], history[f"val_dim{d}_ndcg@10"], marker="o", markersize=3, label=f"dim {d}")
+    ax.plot(history["epoch"], history["val_mean_ndcg@10"], color="black", linewidth=2, label="mean over dims")
+    ax.axvline(best_epoch, color="grey", linestyle=":", label=f"chosen checkpoint (epoch {best_epoch:g})")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("val ndcg@10 (whole corpus)")
+    ax.set_title(title)
+    ax.legend(fontsize=7, ncol=2)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    plt.show()
+    return fig

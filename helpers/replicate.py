@@ -22,7 +22,7 @@ def _ir(split: PairSet, corpus: dict[str, str]) -> dict:
 def replicate(folder: Path, epochs: int | None = None, model: str | None = None, output: Path | None = None) -> pd.DataFrame:
     """Train on ``training_dataset.jsonl``, pick the checkpoint on val, and report base vs fine-tuned
     ndcg@10 per dim on the test questions under both protocols."""
-    from helpers.training import train
+    from helpers.recipe import fine_tune
 
     missing = [f for f in FILES if not (folder / f).exists()]
     if missing:
@@ -32,7 +32,7 @@ def replicate(folder: Path, epochs: int | None = None, model: str | None = None,
     overrides = {k: v for k, v in {"epochs": epochs, "model": model}.items() if v is not None}
     profile = get_profile("default", **overrides)
     output = output or ROOT / "outputs" / "replicate" / folder.resolve().name
-    result = train(profile, train_set.pairs(), _ir(val_set, whole), output)
+    result = fine_tune(profile, train_set.pairs(), _ir(val_set, whole), output)
     protocols = {"whole-corpus": _ir(test_set, whole), "test-chunks-only": _ir(test_set, test_set.corpus)}
     base, tuned = load_model(profile.model, profile.max_seq_length), load_model(str(result.model_dir))
     dims = matryoshka_dims(embedding_dim(base))

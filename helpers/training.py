@@ -1,21 +1,35 @@
-"""Matryoshka fine-tuning with sentence-transformers' Trainer: one function shared by
-notebook 03 and ``python -m helpers train``."""
+"""Training plumbing around notebook 03's recipe (``helpers/recipe.py``, generated from the notebook).
+
+The recipe (dataset, loss, arguments, evaluator, Trainer, ``trainer.train()``) is taught and written in
+notebook 03; this module keeps what a learner should not have to read: where a run's checkpoints live, when a
+run may resume, the val curve that survives a resume, and what is written at the end.
+
+A run resumes only the recipe that was interrupted: checkpoints live under ``checkpoints/<recipe key>/``, where
+the key hashes everything that changes the result (the Trainer's arguments, the loss and its settings, the model,
+the training pairs). Change a setting and re-run: the key changes and training starts afresh.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import pandas as pd
+from transformers import TrainerCallback
 
-from helpers.config import Profile, matryoshka_dims
+from helpers.config import Profile
 from helpers.distributed import is_main_process, world_size
-from helpers.evaluation import MatryoshkaIREvaluator
-from helpers.modeling import device_name, embedding_dim, load_model, query_prompt
+from helpers.modeling import device_name
 
 BEST_METRIC = "eval_val_mean_ndcg@10"
+# Trainer arguments that say where files go or how much is printed, not what is learned.
+_NOT_RECIPE = {
+    "output_dir", "logging_dir", "disable_tqdm", "logging_steps", "logging_strategy", "report_to",
+    "save_total_limit", "dataloader_num_workers", "dataloader_persistent_workers", "dataloader_pin_memory",
+    "log_level", "log_level_replica", "run_name", "hub_token",
+}
 
 
 @dataclass
@@ -27,146 +41,99 @@ class TrainResult:
     seconds: float
     device: str
     resumed: bool
+    recipe_key: str = ""
 
 
-def build_loss(model, dims: list[int], matryoshka: bool = True, base: str = "mnrl", mini_batch_size: int = 32):
-    """MultipleNegativesRankingLoss (or its cached variant), wrapped in MatryoshkaLoss when asked.
+@dataclass
+class TrainingRun:
+    """Where one recipe's checkpoints live, and the checkpoint to resume from (None: start afresh)."""
 
-    Under ``torchrun`` / ``accelerate launch`` (world size > 1) the in-batch negatives are gathered
-    from every device, so each anchor is ranked against ``world_size * batch_size`` passages, as
-    on one device with the combined batch.
+    output_dir: Path
+    recipe: dict
+    key: str
+    checkpoints: Path
+    resume_from: str | None
+
+    @property
+    def epoch0_file(self) -> Path:
+        return self.checkpoints / "val_epoch0.json"
+
+
+def recipe_of(args, loss, model_path: str, train_pairs: list[dict], matryoshka: bool) -> dict:
+    """Everything that changes what training learns, as plain JSON-able values."""
+    arguments = {k: v for k, v in json.loads(args.to_json_string()).items() if k not in _NOT_RECIPE}
+    get_config = getattr(loss, "get_config_dict", None)
+    loss_config = get_config() if get_config else {}
+    inner = getattr(loss, "loss", None)  # MatryoshkaLoss wraps the ranking loss
+    pairs_digest = hashlib.sha256(json.dumps(train_pairs, sort_keys=True).encode()).hexdigest()[:16]
+    return {
+        "model": model_path,
+        "matryoshka": matryoshka,
+        "loss": type(loss).__name__,
+        "inner_loss": type(inner).__name__ if inner is not None else None,
+        "loss_config": json.loads(json.dumps(loss_config, default=str)),
+        "train_pairs": len(train_pairs),
+        "train_pairs_sha256": pairs_digest,
+        "arguments": arguments,
+    }
+
+
+def start_run(output_dir: Path, recipe: dict) -> TrainingRun:
+    """Find this recipe's checkpoints: resume when the same recipe was interrupted, else start afresh.
+
+    Prints one line saying which, so a learner who changed a setting sees that a new run starts.
     """
-    from sentence_transformers.sentence_transformer.losses import (
-        CachedMultipleNegativesRankingLoss,
-        MatryoshkaLoss,
-        MultipleNegativesRankingLoss,
-    )
-
-    gather = world_size() > 1
-    if base == "cached_mnrl":
-        inner = CachedMultipleNegativesRankingLoss(model, mini_batch_size=mini_batch_size, gather_across_devices=gather)
-    elif base == "mnrl":
-        inner = MultipleNegativesRankingLoss(model, gather_across_devices=gather)
-    else:
-        raise ValueError(f"unknown loss {base!r}; use 'mnrl' or 'cached_mnrl'")
-    return MatryoshkaLoss(model, inner, matryoshka_dims=dims) if matryoshka else inner
-
-
-def training_arguments(profile: Profile, output_dir: Path, prompt: str | None):
-    """Trainer arguments: the profile's recipe plus the published system's corrections.
-
-    On a CUDA GPU: bf16 autocast over fp32 weights (the model itself stays fp32), TF32 matmuls
-    on Ampere or newer, fused AdamW, and two pinned, persistent dataloader workers per process
-    (the collator tokenizes, so workers keep the GPU fed). Under a launcher (world size > 1)
-    incomplete batches are dropped: every rank then runs the same number of equal-sized steps,
-    which DDP and the cross-device gather of negatives both need.
-    """
-    import torch
-    from sentence_transformers import SentenceTransformerTrainingArguments
-    from sentence_transformers.base.sampler import BatchSamplers
-    from transformers.utils import is_torch_tf32_available
-
-    on_gpu = device_name() == "cuda"
-    # including_emulation=False: a pre-Ampere card (e.g. a T4) "supports" bf16 only by slow emulation.
-    bf16 = on_gpu and profile.bf16_on_gpu and torch.cuda.is_bf16_supported(including_emulation=False)
-    workers = 2 if on_gpu else 0
-    return SentenceTransformerTrainingArguments(
-        output_dir=str(output_dir),
-        num_train_epochs=profile.epochs,
-        per_device_train_batch_size=profile.batch_size,
-        per_device_eval_batch_size=profile.batch_size,
-        learning_rate=profile.learning_rate,
-        warmup_steps=profile.warmup_ratio,  # a float below 1 is a ratio in transformers >= 5
-        # Several questions per chunk would put the same positive twice in a batch: a false negative.
-        batch_sampler=BatchSamplers.NO_DUPLICATES,
-        # The Trainer only adds prompts given here; the evaluator adds the model's own query prompt.
-        prompts={"anchor": prompt} if prompt else None,
-        eval_strategy="epoch",
-        save_strategy="epoch",
-        save_total_limit=2,
-        load_best_model_at_end=True,
-        metric_for_best_model=BEST_METRIC,
-        greater_is_better=True,
-        bf16=bf16,
-        # transformers sets TF32 through torch's fp32_precision switch; None leaves torch's default.
-        tf32=True if on_gpu and is_torch_tf32_available() else None,
-        optim="adamw_torch_fused" if on_gpu else "adamw_torch",
-        # Say "CPU" outright: only then does transformers set up multi-process (gloo) training on CPUs.
-        use_cpu=device_name() == "cpu",
-        dataloader_num_workers=workers,
-        dataloader_pin_memory=on_gpu,
-        dataloader_persistent_workers=workers > 0,
-        dataloader_drop_last=world_size() > 1,
-        logging_steps=5,
-        report_to="none",
-        seed=profile.seed,
-        data_seed=profile.seed,
-    )
-
-
-def train(
-    profile: Profile,
-    train_pairs: list[dict[str, str]],
-    val_ir: dict,
-    output_dir: Path,
-    matryoshka: bool = True,
-    progress: bool = True,
-) -> TrainResult:
-    """Fine-tune ``profile.model`` on (anchor, positive) pairs; keep the checkpoint best on val.
-
-    A run interrupted after an epoch resumes from its last checkpoint when called again.
-    """
-    from datasets import Dataset
-    from sentence_transformers import SentenceTransformerTrainer
     from transformers.trainer_utils import get_last_checkpoint
 
     output_dir = Path(output_dir)
-    checkpoints = output_dir / "checkpoints"
+    key = hashlib.sha256(json.dumps(recipe, sort_keys=True, default=str).encode()).hexdigest()[:10]
+    checkpoints = output_dir / "checkpoints" / key
     checkpoints.mkdir(parents=True, exist_ok=True)
-    model = load_model(profile.model, profile.max_seq_length)
-    dims = matryoshka_dims(embedding_dim(model))
-    prompt = query_prompt(model)
-    evaluator = MatryoshkaIREvaluator(val_ir, dims, name="val", batch_size=max(profile.batch_size, 32))
-    args = training_arguments(profile, checkpoints, prompt)
-    args.disable_tqdm = not progress
-    dataset = Dataset.from_list(train_pairs).select_columns(["anchor", "positive"])
-    trainer = SentenceTransformerTrainer(
-        model=model,
-        args=args,
-        train_dataset=dataset,
-        loss=build_loss(model, dims, matryoshka, profile.loss, profile.mini_batch_size),
-        evaluator=evaluator,
-    )
+    (checkpoints / "recipe.json").write_text(json.dumps(recipe, indent=1, default=str), encoding="utf-8")
     last = get_last_checkpoint(str(checkpoints))
-    start = time.perf_counter()
-    epoch0 = output_dir / "val_epoch0.json"
-    if last is None or not epoch0.exists():
-        # The starting point of the val curve, saved so that a resumed run still has it.
-        before_training = evaluator(model, epoch=0, steps=0)
-        if is_main_process():  # under torchrun every rank evaluates; one writes
-            epoch0.write_text(json.dumps(before_training), encoding="utf-8")
+    others = [p.name for p in (output_dir / "checkpoints").iterdir() if p.is_dir() and p.name != key]
+    if last:
+        print(f"recipe {key}: resuming from {Path(last).name} (the same settings were run before)")
+    elif others:
+        print(f"recipe {key}: new settings, training from scratch (other recipes' checkpoints: {', '.join(others)})")
     else:
-        before_training = json.loads(epoch0.read_text(encoding="utf-8"))
-    trainer.train(resume_from_checkpoint=last)
-    seconds = time.perf_counter() - start
-    model_dir = output_dir / "model"
-    history = _val_history(trainer, before_training)
+        print(f"recipe {key}: training from scratch")
+    return TrainingRun(output_dir, recipe, key, checkpoints, last)
+
+
+def initial_metrics(run: TrainingRun, evaluator, model) -> dict[str, float]:
+    """Val metrics before training (epoch 0), saved so that a resumed run still has its start point."""
+    if run.resume_from and run.epoch0_file.exists():
+        return json.loads(run.epoch0_file.read_text(encoding="utf-8"))
+    metrics = evaluator(model, epoch=0, steps=0)
+    if is_main_process():  # under torchrun every rank evaluates; one writes
+        run.epoch0_file.write_text(json.dumps(metrics), encoding="utf-8")
+    return metrics
+
+
+def finish_run(run: TrainingRun, trainer, profile: Profile, dims: list[int], prompt: str | None,
+               before_training: dict[str, float], seconds: float) -> TrainResult:
+    """Save the best model (with its model card), the val curve and a summary; return the result."""
+    model_dir = run.output_dir / "model"
+    history = val_history(trainer, before_training)
     best = trainer.state.best_model_checkpoint
-    best_epoch = _epoch_of(trainer, best)
+    best_epoch = epoch_of(trainer, best)
     if is_main_process():  # every rank ends with the same weights and history; one writes them
-        model.save(str(model_dir))
-        history.to_csv(output_dir / "val_history.csv", index=False)
+        trainer.model.save(str(model_dir))
+        history.to_csv(run.output_dir / "val_history.csv", index=False)
         summary = {
             "profile": asdict(profile) | {"outputs": str(profile.outputs)},
-            "matryoshka": matryoshka, "dims": dims, "query_prompt": prompt, "train_pairs": len(train_pairs),
-            "best_checkpoint": best, "best_epoch": best_epoch, "seconds": round(seconds, 1),
-            "device": device_name(), "world_size": world_size(), "resumed_from": last,
+            "recipe_key": run.key, "matryoshka": run.recipe["matryoshka"], "dims": dims, "query_prompt": prompt,
+            "train_pairs": run.recipe["train_pairs"], "best_checkpoint": best, "best_epoch": best_epoch,
+            "seconds": round(seconds, 1), "device": device_name(), "world_size": world_size(),
+            "resumed_from": run.resume_from,
         }
-        (output_dir / "train_summary.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
-    return TrainResult(model_dir, dims, history, best_epoch, seconds, device_name(), last is not None)
+        (run.output_dir / "train_summary.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
+    return TrainResult(model_dir, dims, history, best_epoch, seconds, device_name(), run.resume_from is not None,
+                       run.key)
 
 
-def _val_history(trainer, before_training: dict[str, float]) -> pd.DataFrame:
+def val_history(trainer, before_training: dict[str, float]) -> pd.DataFrame:
     """Val metrics per epoch from the trainer's log (survives a resume), epoch 0 first."""
     rows = [{"epoch": 0.0, **before_training}]
     for entry in trainer.state.log_history:
@@ -175,7 +142,8 @@ def _val_history(trainer, before_training: dict[str, float]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _epoch_of(trainer, checkpoint: str | None) -> float:
+def epoch_of(trainer, checkpoint: str | None) -> float:
+    """The epoch at which ``checkpoint`` was saved (the last epoch when there is none)."""
     if not checkpoint:
         return float(trainer.state.epoch or 0)
     step = int(Path(checkpoint).name.split("-")[-1])
@@ -183,3 +151,47 @@ def _epoch_of(trainer, checkpoint: str | None) -> float:
         if entry.get("step") == step and BEST_METRIC in entry:
             return float(entry["epoch"])
     return float("nan")
+
+
+def compact_progress(trainer, run: TrainingRun, label: str, show: bool = True) -> None:
+    """One progress bar per training (loss and val score in its postfix) instead of the Trainer's printed dicts;
+    every log entry is appended to ``<output_dir>/train_log.jsonl``."""
+    from transformers import PrinterCallback, ProgressCallback
+
+    trainer.args.disable_tqdm = True  # the Trainer's own bar and dict printing are replaced below
+    trainer.remove_callback(PrinterCallback)
+    trainer.remove_callback(ProgressCallback)
+    trainer.add_callback(CompactProgress(label, run.output_dir / "train_log.jsonl", show))
+
+
+class CompactProgress(TrainerCallback):
+    """A tqdm bar over training steps; the full log goes to a JSON Lines file."""
+
+    def __init__(self, label: str, log_file: Path, show: bool):
+        self.label, self.log_file, self.show, self.bar = label, log_file, show, None
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        if self.show and is_main_process():
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=state.max_steps, initial=state.global_step, desc=self.label, unit="step")
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if self.bar is not None:
+            self.bar.update(state.global_step - self.bar.n)
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        logs = logs or {}
+        if is_main_process():
+            with self.log_file.open("a", encoding="utf-8") as fh:
+                fh.write(json.dumps({"step": state.global_step, **logs}) + "\n")
+        if self.bar is not None:
+            if "loss" in logs:
+                self.bar.set_postfix_str(f"loss {logs['loss']:.3f}", refresh=False)
+            if BEST_METRIC in logs:
+                self.bar.set_postfix_str(f"epoch {logs.get('epoch', 0):.0f} val ndcg@10 {logs[BEST_METRIC]:.3f}")
+
+    def on_train_end(self, args, state, control, **kwargs):
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None

@@ -31,5 +31,5 @@ def test_metrics_table_has_a_row_per_dim_and_system(outputs):
 
 
 def test_plots_were_written(outputs):
-    for name in ("chunk_lengths.png", "val_curve.png", "ndcg_vs_dim.png", "bytes_vs_ndcg.png"):
+    for name in ("chunk_lengths.png", "val_curve.png", "ndcg_vs_dim.png", "paired_differences.png", "bytes_vs_ndcg.png"):
         assert (outputs / "plots" / name).stat().st_size > 10_000

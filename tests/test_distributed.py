@@ -25,7 +25,7 @@ ENTRY = '''
 import json, sys
 from pathlib import Path
 
-import helpers.training as training
+import helpers.recipe as training
 from helpers.config import get_profile
 from helpers.distributed import main_process_first, rank, world_size
 from helpers.pipeline import step_build_pairs, step_load_corpus

@@ -176,3 +176,69 @@ def test_missing_outputs_name_the_notebook_to_run(tmp_path, monkeypatch):
     (tmp_path / "smoke" / "pairs" / "test_ir.json").write_text('{"queries": {}, "corpus": {}, "relevant_docs": {}}')
     with pytest.raises(MissingStepError, match="03_train_matryoshka"):
         load_playground(get_profile("smoke"))
+
+
+def test_a_saved_index_answers_in_its_own_column_with_its_latency(bundled_model, tmp_path):
+    pytest.importorskip("faiss")
+    from helpers.index_recipes import IndexConfig
+    from helpers.vector_index import load_index, save_index
+
+    vectors = bundled_model.encode_document(list(CORPUS.values()), convert_to_numpy=True)
+    config = IndexConfig("binary", 384, 384, multiplier=4)
+    served = load_index(save_index(tmp_path / "index", config, vectors, list(CORPUS), model="bundled"))
+    pg = build_playground({"base": bundled_model, "matryoshka": bundled_model}, CORPUS, DOCUMENTS, QUESTIONS,
+                          RELEVANT, index=served)
+    column = "fine-tuned via faiss binary@384 > f32@384 x4"
+    assert pg.systems == ["base", "matryoshka", column, BM25]
+    hits = pg.search(QUESTIONS["q1"], dim=64, k=3)
+    via_index = hits[hits.system == column]
+    assert len(via_index) == 3 and via_index.chunk_id.iloc[0] == "c-index" and via_index.relevant_rank.iloc[0] == 1
+    assert via_index.ms.iloc[0] == pg.index_search_ms > 0
+    # rescored at full dim, the index ranks like the brute-force column at full dim
+    full = pg.search(QUESTIONS["q1"], dim=384, k=3)
+    assert via_index.chunk_id.tolist() == full[full.system == "matryoshka"].chunk_id.tolist()
+    assert via_index.score.tolist() == pytest.approx(full[full.system == "matryoshka"].score.tolist(), abs=1e-5)
+    with pytest.raises(ValueError, match="same chunks"):
+        build_playground({"base": bundled_model, "matryoshka": bundled_model}, dict(list(CORPUS.items())[:2]),
+                         index=served)
+
+
+def test_the_ui_says_which_index_answered(bundled_model, tmp_path):
+    pytest.importorskip("ipywidgets")
+    from helpers.index_recipes import IndexConfig
+    from helpers.vector_index import load_index, save_index
+
+    vectors = bundled_model.encode_document(list(CORPUS.values()), convert_to_numpy=True)
+    served = load_index(save_index(tmp_path / "index", IndexConfig("flat", 128), vectors, list(CORPUS), "bundled"))
+    pg = build_playground({"base": bundled_model, "matryoshka": bundled_model}, CORPUS, index=served)
+    widgets = {cls: w for w in _walk(build_ui(pg, k=2, initial="inverted index")) for cls in w._dom_classes}
+    status, results = widgets[CSS["status"]].value, widgets[CSS["results"]].value
+    assert "answered by faiss flat@128" in status and "ms of index search" in status
+    assert results.count('class="playground-hit') == 2 * 4 and "fine-tuned via faiss flat@128</h4>" in results
+
+
+def test_load_playground_picks_up_a_saved_index_unless_stale(tmp_path, monkeypatch, bundled_model, capsys):
+    import json
+    import os
+
+    from helpers.config import BUNDLED_MODEL, get_profile
+    from helpers.index_recipes import IndexConfig
+    from helpers.modeling import resolve_model_path
+    from helpers.playground import saved_index
+    from helpers.vector_index import save_index
+
+    monkeypatch.setenv("LAB_OUTPUTS", str(tmp_path))
+    profile = get_profile("smoke")
+    (profile.outputs / "matryoshka").mkdir(parents=True)
+    (profile.outputs / "matryoshka" / "model").symlink_to(resolve_model_path(BUNDLED_MODEL), target_is_directory=True)
+    assert saved_index(profile, list(CORPUS)) is None  # notebook 07 not run: no fourth column
+    vectors = bundled_model.encode_document(list(CORPUS.values()), convert_to_numpy=True)
+    save_index(profile.outputs / "index", IndexConfig("binary", 384), vectors, list(CORPUS), "bundled")
+    assert saved_index(profile, list(CORPUS)).config == IndexConfig("binary", 384)
+    assert saved_index(profile, ["other-chunk"]) is None
+    assert "other chunks" in capsys.readouterr().out
+    meta = profile.outputs / "index" / "meta.json"
+    os.utime(meta, (1, 1))  # an index older than the fine-tuned model
+    assert saved_index(profile, list(CORPUS)) is None
+    assert "newer than the index" in capsys.readouterr().out
+    assert json.loads(meta.read_text())["name"] == "binary@384"

@@ -49,7 +49,7 @@ def run_training_and_capture(model_dir: Path, out_dir: Path, monkeypatch) -> lis
     from transformers import BertModel
 
     from helpers.config import get_profile
-    from helpers.training import train
+    from helpers.recipe import fine_tune as train
 
     seen: list[tuple[int, ...]] = []
     real_forward = BertModel.forward

@@ -1,26 +1,62 @@
-"""Training: a run stopped after an epoch resumes from its checkpoint; the val curve survives."""
+"""Training plumbing: a crashed run resumes from its checkpoint (the val curve survives), and only the same recipe
+resumes: a changed setting trains afresh."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+from transformers import TrainerCallback
+
 from helpers.config import get_profile
 from helpers.dataset import ir_split, split_questions, training_pairs
-from helpers.training import train
+from helpers.recipe import fine_tune
+from helpers.training import start_run
 
 
-def test_interrupted_run_resumes_from_its_checkpoint(course_data, tmp_path: Path):
+class CrashAfterFirstSave(TrainerCallback):
+    """Stands for a crash (power cut, Ctrl-C) right after epoch 1's checkpoint is written."""
+
+    def on_save(self, args, state, control, **kwargs):
+        raise KeyboardInterrupt("simulated crash after the first checkpoint")
+
+
+@pytest.fixture(scope="module")
+def small_run(course_data):
     splits = split_questions(course_data, "chunks", 0.15, 0.2, seed=3)
-    pairs = training_pairs(course_data, splits["train"][:32])
-    val_ir = ir_split(course_data, splits["val"][:16])
+    return training_pairs(course_data, splits["train"][:32]), ir_split(course_data, splits["val"][:16])
+
+
+def test_crashed_run_resumes_from_its_checkpoint(small_run, tmp_path: Path):
+    pairs, val_ir = small_run
     out = tmp_path / "run"
-    # The first run stands for a crash after epoch 1 of 2: it leaves only the epoch-1 checkpoint.
-    first = train(get_profile("smoke", epochs=1, max_seq_length=64), pairs, val_ir, out, progress=False)
-    assert not first.resumed
-    assert list(first.val_history.epoch) == [0.0, 1.0]
-    second = train(get_profile("smoke", epochs=2, max_seq_length=64), pairs, val_ir, out, progress=False)
+    profile = get_profile("smoke", epochs=2, max_seq_length=64)
+    with pytest.raises(KeyboardInterrupt):
+        fine_tune(profile, pairs, val_ir, out, progress=False, callbacks=[CrashAfterFirstSave()])
+    second = fine_tune(profile, pairs, val_ir, out, progress=False)
     assert second.resumed
     assert list(second.val_history.epoch) == [0.0, 1.0, 2.0]
     assert second.best_epoch in (1.0, 2.0)
     assert (out / "model" / "model.safetensors").exists()
     assert (out / "val_history.csv").read_text().count("\n") == 4
+
+
+def test_a_changed_setting_trains_afresh(small_run, tmp_path: Path, capsys):
+    pairs, val_ir = small_run
+    out = tmp_path / "run"
+    first = fine_tune(get_profile("smoke", epochs=1, max_seq_length=64), pairs, val_ir, out, progress=False)
+    assert not first.resumed
+    again = fine_tune(get_profile("smoke", epochs=1, max_seq_length=64), pairs, val_ir, out, progress=False)
+    assert again.resumed and again.recipe_key == first.recipe_key  # same recipe: picks up the finished run
+    changed = fine_tune(get_profile("smoke", epochs=1, max_seq_length=64, batch_size=8), pairs, val_ir, out,
+                        progress=False)
+    assert not changed.resumed and changed.recipe_key != first.recipe_key
+    assert "new settings, training from scratch" in capsys.readouterr().out
+    assert sorted(p.name for p in (out / "checkpoints").iterdir()) == sorted([first.recipe_key, changed.recipe_key])
+
+
+def test_recipe_key_ignores_where_files_go(tmp_path: Path):
+    recipe = {"arguments": {"learning_rate": 2e-5}, "train_pairs_sha256": "abc"}
+    assert start_run(tmp_path / "a", recipe).key == start_run(tmp_path / "b", recipe).key
+    assert start_run(tmp_path / "a", {**recipe, "arguments": {"learning_rate": 3e-5}}).key != \
+        start_run(tmp_path / "a", recipe).key
