@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import shutil
 import sys
 import tempfile
@@ -70,16 +69,18 @@ def cmd_course(args: argparse.Namespace) -> int:
     print(f"profile={profile.name} model={profile.model} split={profile.split_regime} -> {profile.outputs}")
     print(f"notebooks {names[0][:2]}-{names[-1][:2]}; full log: {log_path}")
     start = time.perf_counter()
+    peak_mib = 0.0
     with log_path.open("w", encoding="utf-8") as log:
         for name in names:
-            ok, seconds = _run_notebook(ROOT / "notebooks" / f"{name}.ipynb", executed / f"{name}.ipynb", log,
-                                        args.timeout)
+            ok, seconds, kernel_mib = _run_notebook(ROOT / "notebooks" / f"{name}.ipynb", executed / f"{name}.ipynb",
+                                                    log, args.timeout)
+            peak_mib = max(peak_mib, kernel_mib)
             if not ok:
                 print(f"{name} FAILED after {seconds:.0f} s: the error is at the end of {log_path}; the executed "
                       f"notebook is {executed / f'{name}.ipynb'}", file=sys.stderr)
                 return 1
-    peak_kernel = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"done in {time.perf_counter() - start:.0f} s; peak kernel memory {peak_kernel:.0f} MiB")
+    memory = f"{peak_mib / 1024:.1f} GiB" if peak_mib else "unknown (read from /proc on Linux)"
+    print(f"done in {time.perf_counter() - start:.0f} s; peak kernel memory {memory}")
     print(f"executed notebooks: {executed}")
     if args.until >= 3:
         print(f"models: {profile.outputs / 'matryoshka' / 'model'}, {profile.outputs / 'mnrl' / 'model'}")
@@ -91,8 +92,21 @@ def cmd_course(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_notebook(path: Path, executed_path: Path, log, timeout: int) -> tuple[bool, float]:
+def _peak_rss_mib(pid: int | None) -> float:
+    """The highest resident memory a process has used so far (Linux's VmHWM), in MiB; 0 where unknown."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except (OSError, ValueError):
+        pass
+    return 0.0
+
+
+def _run_notebook(path: Path, executed_path: Path, log, timeout: int) -> tuple[bool, float, float]:
     """Execute one notebook with one progress bar over its code cells; cell outputs go to ``log``.
+    Returns whether it ran through, its seconds, and the kernel's peak memory in MiB.
 
     The kernel talks over IPC (Unix sockets) rather than TCP: nothing listens on a port, and ipykernel has no
     reason to warn about unencrypted TCP. Whatever the kernel process itself prints goes to the log too.
@@ -108,9 +122,12 @@ def _run_notebook(path: Path, executed_path: Path, log, timeout: int) -> tuple[b
     kernel_dir = Path(tempfile.mkdtemp(prefix="lab-kernel-"))
     manager = KernelManager(kernel_name="python3", transport="ipc", ip=str(kernel_dir / "kernel"))
     bar = tqdm(total=code_cells, desc=path.stem, unit="cell", leave=True)
+    peak = [0.0]
 
     def cell_done(cell, cell_index, execute_reply=None, **kwargs):
         bar.update(1)
+        provisioner = getattr(manager, "provisioner", None)
+        peak[0] = max(peak[0], _peak_rss_mib(getattr(provisioner, "pid", None)))
         log.write(f"--- {path.stem} [{cell_index}]\n")
         for output in cell.get("outputs", []):
             if output.get("output_type") == "stream":
@@ -131,11 +148,11 @@ def _run_notebook(path: Path, executed_path: Path, log, timeout: int) -> tuple[b
         log.write(f"\n{err}\n")
         ok = False
     finally:
-        bar.set_postfix_str(f"{time.perf_counter() - t0:.0f} s" if ok else "FAILED")
+        bar.set_postfix_str(f"{time.perf_counter() - t0:.0f} s, {peak[0] / 1024:.1f} GiB" if ok else "FAILED")
         bar.close()
         shutil.rmtree(kernel_dir, ignore_errors=True)
     nbformat.write(nb, executed_path)
-    return ok, time.perf_counter() - t0
+    return ok, time.perf_counter() - t0, peak[0]
 
 
 def _print_ndcg(summary_csv: Path) -> None:
