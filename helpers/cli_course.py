@@ -150,6 +150,8 @@ def _run_notebook(path: Path, executed_path: Path, log, timeout: int) -> tuple[b
     finally:
         bar.set_postfix_str(f"{time.perf_counter() - t0:.0f} s, {peak[0] / 1024:.1f} GiB" if ok else "FAILED")
         bar.close()
+        if manager.has_kernel:  # nbclient leaves a kernel it did not create running: stop it before the next one
+            manager.shutdown_kernel(now=True)
         shutil.rmtree(kernel_dir, ignore_errors=True)
     nbformat.write(nb, executed_path)
     return ok, time.perf_counter() - t0, peak[0]

@@ -352,23 +352,6 @@ def render_html(hits: pd.DataFrame, query: str, dim: int, snippet: int = 220) ->
             f'<div style="display:flex;gap:12px">{"".join(columns)}</div></div>')
 
 
-def check_top3_share(share: float, playground: Playground, dim: int, system: str = "matryoshka") -> bool:
-    """Exercise checker: the share of test questions whose relevant chunk ``system`` ranks in the top 3 at ``dim``."""
-    import math
-
-    hits = [playground.search(q, dim, 3) for q in playground.questions.values()]
-    expected = float(np.mean([h[h.system == system].relevant.any() for h in hits]))
-    ok = share is not None and math.isclose(float(share), expected, abs_tol=1e-9)
-    if ok:
-        print(f"[OK] {expected:.1%} of test questions have their chunk in the top 3 at dim {dim}: the same number as "
-              f"accuracy@3 for {system} at dim {dim} in notebook 04's summary.csv.")
-    else:
-        print(f"[TRY AGAIN] call search(question, dim={dim}, k=3) for every test question, keep the rows of "
-              f"system '{system}', and count the questions where any row has relevant == True; divide by the number "
-              f"of test questions ({len(playground.questions)}).")
-    return ok
-
-
 def widgets_available() -> tuple[bool, str]:
     """Whether ipywidgets can be shown here, and why not when it cannot."""
     try:

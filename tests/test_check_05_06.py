@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from test_playground import CORPUS  # the same five chunks as the playground tests
 
 from helpers.check import (
     ExerciseError,
@@ -141,13 +142,6 @@ def test_bands_overlap_when_the_per_query_spread_is_wide(tmp_path):
 
 # Notebook 06: a playground over a fake model whose vectors are chosen by hand ------------------------------------------
 
-CORPUS = {
-    "c-bm25": "BM25 scores a passage by term frequency, saturated by k1, and by inverse document frequency.",
-    "c-index": "An inverted index maps each term to the list of documents that contain it, with positions.",
-    "c-dense": "Dense retrieval encodes questions and passages into vectors and ranks passages by cosine similarity.",
-    "c-matryoshka": "Matryoshka representation learning trains nested prefixes of an embedding to be useful alone.",
-    "c-cooking": "Simmer the tomatoes with garlic and olive oil for twenty minutes, then add fresh basil.",
-}
 INDEX_QUESTION = "Which inverted index maps a term to the documents containing it?"
 COOKING_QUESTION = "How do you simmer tomatoes with garlic and basil?"
 PREFIX_QUESTION = "Which chunk points exactly along the first axis?"
