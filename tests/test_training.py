@@ -55,8 +55,17 @@ def test_a_changed_setting_trains_afresh(small_run, tmp_path: Path, capsys):
     assert sorted(p.name for p in (out / "checkpoints").iterdir()) == sorted([first.recipe_key, changed.recipe_key])
 
 
-def test_recipe_key_ignores_where_files_go(tmp_path: Path):
-    recipe = {"arguments": {"learning_rate": 2e-5}, "train_pairs_sha256": "abc"}
-    assert start_run(tmp_path / "a", recipe).key == start_run(tmp_path / "b", recipe).key
-    assert start_run(tmp_path / "a", {**recipe, "arguments": {"learning_rate": 3e-5}}).key != \
-        start_run(tmp_path / "a", recipe).key
+def test_recipe_key_ignores_where_files_go_but_not_what_is_learned(tmp_path: Path):
+    from helpers.recipe import training_arguments
+    from helpers.training import recipe_of
+
+    pairs = [{"anchor": "a question", "positive": "a passage"}]
+    profile = get_profile("smoke")
+
+    def key(output_dir: Path, **overrides) -> str:
+        args = training_arguments(get_profile("smoke", **overrides), output_dir, prompt=None)
+        return start_run(tmp_path / "run", recipe_of(args, object(), profile.model, pairs, True)).key
+
+    assert key(tmp_path / "a") == key(tmp_path / "b")
+    assert key(tmp_path / "a") != key(tmp_path / "a", learning_rate=3e-5)
+    assert key(tmp_path / "a") != key(tmp_path / "a", epochs=2)
