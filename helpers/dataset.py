@@ -28,7 +28,7 @@ from helpers.corpus import (
     user_path,
 )
 from helpers.jsonl import read_jsonl, write_jsonl
-from helpers.questions import MIN_EVIDENCE_SHARE, DataError, Question, load_questions, map_to_chunks
+from helpers.questions import DataError, Question, chunks_overlapping, load_questions, map_to_chunks
 from helpers.splits import SPLITS, CourseData, chunk_groups, ir_split, split_questions, training_pairs
 
 __all__ = [
@@ -147,10 +147,8 @@ def pairs_to_course_data(path: Path, documents: list[Document], chunks: list[Chu
                 )
             doc, start, end = found
             document = document or doc.name
-            for chunk in by_doc.get(doc.name, []):
-                overlap = min(end, chunk.end) - max(start, chunk.start)
-                if overlap >= MIN_EVIDENCE_SHARE * min(end - start, chunk.end - chunk.start):
-                    scored[chunk.id] = max(scored.get(chunk.id, 0), overlap)
+            for overlap, chunk in chunks_overlapping(start, end, by_doc.get(doc.name, []), relative_to_chunk=True):
+                scored[chunk.id] = max(scored.get(chunk.id, 0), overlap)
         if not scored:
             continue  # a question without passages: nothing to learn or test
         relevant[qid] = sorted(scored, key=lambda cid: -scored[cid])

@@ -152,11 +152,10 @@ def encode_systems(profile: Profile, test_ir: dict) -> dict:
     return encoded
 
 
-def _only_test_chunks(encoded, test_ir: dict):
-    """The published protocol: the same embeddings, with the candidates cut to the test questions' chunks."""
+def _only_test_chunks(encoded, keep: set[str]):
+    """The published protocol: the same embeddings, with the candidates cut to the chunks in ``keep``."""
     from helpers.evaluation import Encoded
 
-    keep = {c for ids in test_ir["relevant_docs"].values() for c in ids}
     rows = [i for i, c in enumerate(encoded.corpus_ids) if c in keep]
     return Encoded(encoded.query_ids, [encoded.corpus_ids[i] for i in rows], encoded.queries, encoded.corpus[rows])
 
@@ -169,7 +168,7 @@ def score_systems(profile: Profile, encoded: dict, test_ir: dict, protocol: str 
     if protocol == "test-chunks-only":
         keep = {c for ids in test_ir["relevant_docs"].values() for c in ids}
         test_ir = {**test_ir, "corpus": {c: t for c, t in test_ir["corpus"].items() if c in keep}}
-        encoded = {system: _only_test_chunks(enc, test_ir) for system, enc in encoded.items()}
+        encoded = {system: _only_test_chunks(enc, keep) for system, enc in encoded.items()}
     elif protocol != "whole-corpus":
         raise ValueError(f"unknown protocol {protocol!r}; use 'whole-corpus' or 'test-chunks-only'")
     dims = matryoshka_dims(next(iter(encoded.values())).queries.shape[1])

@@ -107,11 +107,8 @@ def map_to_chunks(
     relevant: dict[str, list[str]] = {}
     for q in questions:
         start, end = evidence_span(q, docs_by_name)
-        scored = []
-        for chunk in chunks_by_doc.get(q.document, []):
-            overlap = min(end, chunk.end) - max(start, chunk.start)
-            if overlap >= MIN_EVIDENCE_SHARE * (end - start):
-                scored.append((-overlap, chunk.start, chunk.id))
+        scored = [(-overlap, chunk.start, chunk.id)
+                  for overlap, chunk in chunks_overlapping(start, end, chunks_by_doc.get(q.document, []))]
         if not scored:
             raise DataError(
                 f"{q.source}: field 'evidence' maps to no chunk (no chunk holds half of it); "
@@ -119,6 +116,18 @@ def map_to_chunks(
             )
         relevant[q.id] = [cid for _, _, cid in sorted(scored)]
     return relevant
+
+
+def chunks_overlapping(start: int, end: int, doc_chunks: list[Chunk], relative_to_chunk: bool = False):
+    """(overlap, chunk) for each chunk holding at least ``MIN_EVIDENCE_SHARE`` of the span ``start:end`` of its
+    document; with ``relative_to_chunk``, holding that share of the span or being that share of the span."""
+    found = []
+    for chunk in doc_chunks:
+        overlap = min(end, chunk.end) - max(start, chunk.start)
+        reference = min(end - start, chunk.end - chunk.start) if relative_to_chunk else end - start
+        if overlap >= MIN_EVIDENCE_SHARE * reference:
+            found.append((overlap, chunk))
+    return found
 
 
 def questions_per_chunk(relevant: dict[str, list[str]], chunks: list[Chunk]) -> Counter:
