@@ -26,8 +26,12 @@ def cmd_validate_data(args: argparse.Namespace) -> int:
     for problem in report["corpus_problems"]:
         print(f"  ! {problem}", file=sys.stderr)
     for key, value in report.items():
-        if key not in ("chunks_under_minimum", "corpus_problems"):
+        if key not in ("chunks_under_minimum", "corpus_problems", "unlisted_facts"):
             print(f"{key:>28}: {value}")
+    unlisted = report["unlisted_facts"]
+    print(f"{'unlisted_facts':>28}: {len(unlisted)}")
+    for warning in unlisted:  # a warning, not a failure: a person decides whether the passage answers
+        print(f"  warning: {warning}", file=sys.stderr)
     under = report["chunks_under_minimum"]
     if under:
         print(
@@ -44,7 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m helpers", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True, metavar="command")
 
-    p = sub.add_parser("validate-data", help="check data/ (evidence, ids, fields, chunk coverage) and print counts")
+    p = sub.add_parser("validate-data", help="check data/ (evidence, ids, fields, chunk coverage) and print counts; "
+                                             "warn where a question's facts occur in a passage it does not list")
     p.add_argument("--corpus", default=str(CORPUS_DIR), help="corpus folder (default: data/corpus)")
     p.add_argument("--questions", default=str(QUESTIONS_DIR),
                    help="questions: a .jsonl file or folder of them, or a published/LlamaIndex pair file "
@@ -60,13 +65,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_course_commands(sub) -> None:
-    from helpers import cli_course, cli_generate, cli_index, cli_workshop, export
+    from helpers import cli_course, cli_generate, cli_index, cli_study, cli_workshop, export
 
     export.register(sub)
     cli_course.register(sub, sorted(PROFILES))
     cli_generate.register(sub)
     cli_workshop.register(sub, sorted(PROFILES))
     cli_index.register(sub, sorted(PROFILES))
+    cli_study.register(sub, sorted(PROFILES))
 
 
 def quiet_libraries() -> None:

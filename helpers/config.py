@@ -22,6 +22,8 @@ BUNDLED_MODEL = "bundled:all-MiniLM-L6-v2"
 ARCTIC_MODEL = "Snowflake/snowflake-arctic-embed-l"
 PROFILE_ENV = "LAB_PROFILE"
 SPLIT_REGIMES = ("chunks", "questions")
+HARD_NEGATIVES_ENV = "LAB_HARD_NEGATIVES"
+DIM_WEIGHTS = ("equal", "small-heavy")
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,9 @@ class Profile:
     max_train_pairs: int | None = None  # subset for quick runs
     max_eval_questions: int | None = None
     loss: str = "mnrl"  # "mnrl" or "cached_mnrl" (large effective batches on GPU)
+    hard_negatives: int = 0  # mined hard negatives per pair (notebook 03); 0 = in-batch negatives only
+    ict_pairs: bool = False  # add one Inverse Cloze Task pair per training chunk
+    dim_weights: str = "equal"  # MatryoshkaLoss weights: "equal", or "small-heavy" (1 at full size up to 2 at the smallest)
     mini_batch_size: int = 32  # for cached_mnrl
     bf16_on_gpu: bool = True
     seed: int = 42
@@ -83,7 +88,14 @@ def get_profile(name: str | None = None, **overrides) -> Profile:
         env_overrides["split_regime"] = os.environ["LAB_SPLIT"]
     if os.environ.get("LAB_MODEL"):
         env_overrides["model"] = os.environ["LAB_MODEL"]
+    if os.environ.get(HARD_NEGATIVES_ENV, "").strip():
+        value = os.environ[HARD_NEGATIVES_ENV].strip()
+        if not value.isdigit():
+            raise ValueError(f"{HARD_NEGATIVES_ENV}={value!r}: give the number of hard negatives per pair (0 = off)")
+        env_overrides["hard_negatives"] = int(value)
     profile = replace(profile, **{**env_overrides, **overrides})
+    if profile.dim_weights not in DIM_WEIGHTS:
+        raise ValueError(f"dim_weights {profile.dim_weights!r}: choose one of {', '.join(DIM_WEIGHTS)}")
     if profile.split_regime not in SPLIT_REGIMES:
         raise ValueError(f"split_regime {profile.split_regime!r}: choose one of {', '.join(SPLIT_REGIMES)}")
     return profile
@@ -93,3 +105,14 @@ def matryoshka_dims(full_dim: int, max_dims: int = 6) -> list[int]:
     """Dims to train and evaluate, derived from the model: 384 -> 384..32, 1024 -> 1024..64."""
     smaller = [d for d in (768, 512, 256, 128, 64, 32) if d < full_dim]
     return [full_dim, *smaller][:max_dims]
+
+
+def matryoshka_weights(kind: str, dims: list[int]) -> list[float] | None:
+    """MatryoshkaLoss weights for ``dims`` (largest first): None for "equal"; "small-heavy" rises linearly from 1
+    at the full size to 2 at the smallest dim, whatever the model's dims are."""
+    if kind == "equal":
+        return None
+    if kind == "small-heavy":
+        n = len(dims)
+        return [1.0 + i / max(n - 1, 1) for i in range(n)]
+    raise ValueError(f"dim_weights {kind!r}: choose one of {', '.join(DIM_WEIGHTS)}")

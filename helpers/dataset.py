@@ -28,7 +28,14 @@ from helpers.corpus import (
     user_path,
 )
 from helpers.jsonl import read_jsonl, write_jsonl
-from helpers.questions import DataError, Question, chunks_overlapping, load_questions, map_to_chunks
+from helpers.questions import (
+    DataError,
+    Question,
+    chunks_overlapping,
+    evidence_chunks,
+    load_questions,
+    map_to_chunks,
+)
 from helpers.splits import SPLITS, CourseData, chunk_groups, ir_split, split_questions, training_pairs
 
 __all__ = [
@@ -164,7 +171,13 @@ def load_user_questions(path: Path, documents: list[Document], chunks: list[Chun
     if _pair_format(path):
         return pairs_to_course_data(path, documents, chunks)
     questions = load_questions(path)
-    return CourseData(documents, chunks, questions, map_to_chunks(questions, documents, chunks))
+    return evidence_course_data(questions, documents, chunks)
+
+
+def evidence_course_data(questions: list[Question], documents: list[Document], chunks: list[Chunk]) -> CourseData:
+    """CourseData for evidence-anchored questions: relevant chunks, and every chunk touching the evidence."""
+    return CourseData(documents, chunks, questions, map_to_chunks(questions, documents, chunks),
+                      touching=evidence_chunks(questions, documents, chunks))
 
 
 def build_course_data(
@@ -203,8 +216,10 @@ def ict_proxy_sets(data: CourseData, splits: dict[str, list[str]], seed: int = 4
     by_id = {c.id: c for c in data.chunks}
     train = []
     for q in splits["train"]:
-        example = ict_example(by_id[data.relevant[q][0]], seed=seed)
-        train.append({"anchor": example["question"], "positive": example["passage"]})
+        chunk_id = data.relevant[q][0]
+        example = ict_example(by_id[chunk_id], seed=seed)
+        train.append({"anchor": example["question"], "positive": example["passage"], "positive_id": chunk_id,
+                      "answer_ids": [chunk_id]})
     sets = []
     for name in ("val", "test"):
         corpus = data.chunk_text

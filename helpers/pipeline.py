@@ -19,6 +19,7 @@ from helpers.config import QUESTIONS_DIR, Profile
 from helpers.corpus import Chunk, Document, chunk_documents, corpus_folder, load_corpus
 from helpers.dataset import (
     CourseData,
+    evidence_course_data,
     ict_course_data,
     load_ir,
     load_pairs,
@@ -28,7 +29,7 @@ from helpers.dataset import (
     questions_file,
 )
 from helpers.jsonl import read_jsonl, write_jsonl  # noqa: F401 (notebook 02 imports write_jsonl here)
-from helpers.questions import DataError, load_questions, map_to_chunks
+from helpers.questions import DataError, load_questions
 
 PRODUCED_BY = {
     "chunks.jsonl": "01_load_corpus",
@@ -109,7 +110,7 @@ def load_course_data(profile: Profile, route: str | None = None, questions_dir: 
             "none of the shipped questions (data/questions/) is about these documents: they belong to the course "
             "corpus. For your own documents set LAB_QUESTIONS=file, llm or ict (README: 'Use your own documents')"
         )
-    return CourseData(documents, chunks, questions, map_to_chunks(questions, documents, chunks))
+    return evidence_course_data(questions, documents, chunks)
 
 
 def step_build_pairs(profile: Profile, data: CourseData | None = None, route: str | None = None) -> dict[str, Path]:

@@ -2,6 +2,11 @@
 
 A question is tied to a verbatim evidence quote, not to a chunk id, so it survives any
 chunk size: its relevant chunks are those that hold the quote, or at least half of it.
+
+When the same fact is stated in more than one place, the record lists the other passages in
+``also``: ``[{"document": "...", "evidence": "..."}]``. Every passage counts as relevant (in
+the split, in val and test, and as a never-negative in hard-negative mining); the first,
+``evidence``, is the training positive.
 """
 
 from __future__ import annotations
@@ -33,6 +38,12 @@ class Question:
     evidence: str
     kind: str
     source: str = ""  # "file:line" the record came from, for error messages
+    also: tuple[tuple[str, str], ...] = ()  # (document, evidence) of other passages stating the same fact
+
+    @property
+    def passages(self) -> list[tuple[str, str]]:
+        """Every (document, evidence quote) that answers the question, the primary one first."""
+        return [(self.document, self.evidence), *self.also]
 
 
 def load_questions(path: Path) -> list[Question]:
@@ -65,7 +76,8 @@ def load_questions(path: Path) -> list[Question]:
                     f"{where}: field 'evidence' has {n} characters; quote "
                     f"{EVIDENCE_MIN_CHARS}-{EVIDENCE_MAX_CHARS} characters"
                 )
-            questions.append(Question(**{f: record[f] for f in REQUIRED_FIELDS}, source=where))
+            also = _also_passages(record.get("also"), where)
+            questions.append(Question(**{f: record[f] for f in REQUIRED_FIELDS}, source=where, also=also))
     seen: dict[str, str] = {}
     for q in questions:
         if q.id in seen:
@@ -74,23 +86,46 @@ def load_questions(path: Path) -> list[Question]:
     return questions
 
 
-def evidence_span(question: Question, docs_by_name: dict[str, Document]) -> tuple[int, int]:
-    """Return the (start, end) of the evidence in its document; it must occur exactly once."""
-    doc = docs_by_name.get(question.document)
+def _also_passages(value, where: str) -> tuple[tuple[str, str], ...]:
+    """Check the optional ``also`` field: a list of {"document", "evidence"} objects."""
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise DataError(f'{where}: field \'also\' must be a list of {{"document": ..., "evidence": ...}} objects')
+    passages = []
+    for i, item in enumerate(value):
+        field = f"also[{i}]"
+        if not isinstance(item, dict) or not all(isinstance(item.get(k), str) and item[k].strip()
+                                                 for k in ("document", "evidence")):
+            raise DataError(f"{where}: field '{field}' needs non-empty strings 'document' and 'evidence'")
+        n = len(item["evidence"])
+        if not EVIDENCE_MIN_CHARS <= n <= EVIDENCE_MAX_CHARS:
+            raise DataError(f"{where}: field '{field}.evidence' has {n} characters; quote "
+                            f"{EVIDENCE_MIN_CHARS}-{EVIDENCE_MAX_CHARS} characters")
+        passages.append((item["document"], item["evidence"]))
+    return tuple(passages)
+
+
+def evidence_span(question: Question, docs_by_name: dict[str, Document], which: int = 0) -> tuple[int, int]:
+    """Return the (start, end) of passage ``which`` (0: ``evidence``, 1..: ``also``) in its document; it must
+    occur exactly once."""
+    document, quote = question.passages[which]
+    field = "evidence" if which == 0 else f"also[{which - 1}]"
+    doc = docs_by_name.get(document)
     if doc is None:
         raise DataError(
-            f"{question.source}: field 'document' {question.document!r} is not in the corpus; "
-            f"use one of {', '.join(sorted(docs_by_name))}"
+            f"{question.source}: field '{'document' if which == 0 else field + '.document'}' {document!r} is not "
+            f"in the corpus; use one of {', '.join(sorted(docs_by_name))}"
         )
-    count = doc.text.count(question.evidence)
+    count = doc.text.count(quote)
     if count != 1:
         problem = "is not found" if count == 0 else f"occurs {count} times"
         raise DataError(
-            f"{question.source}: field 'evidence' {problem} in the extracted text of {doc.name}; "
-            "quote a passage that occurs exactly once (whitespace collapsed, within one paragraph)"
+            f"{question.source}: field '{field if which else 'evidence'}' {problem} in the extracted text of "
+            f"{doc.name}; quote a passage that occurs exactly once (whitespace collapsed, within one paragraph)"
         )
-    start = doc.text.index(question.evidence)
-    return start, start + len(question.evidence)
+    start = doc.text.index(quote)
+    return start, start + len(quote)
 
 
 def map_to_chunks(
@@ -106,16 +141,38 @@ def map_to_chunks(
         chunks_by_doc.setdefault(chunk.document, []).append(chunk)
     relevant: dict[str, list[str]] = {}
     for q in questions:
-        start, end = evidence_span(q, docs_by_name)
-        scored = [(-overlap, chunk.start, chunk.id)
-                  for overlap, chunk in chunks_overlapping(start, end, chunks_by_doc.get(q.document, []))]
-        if not scored:
-            raise DataError(
-                f"{q.source}: field 'evidence' maps to no chunk (no chunk holds half of it); "
-                "quote a shorter passage"
-            )
-        relevant[q.id] = [cid for _, _, cid in sorted(scored)]
+        ids: list[str] = []
+        for which, (document, _) in enumerate(q.passages):
+            start, end = evidence_span(q, docs_by_name, which)
+            scored = [(-overlap, chunk.start, chunk.id)
+                      for overlap, chunk in chunks_overlapping(start, end, chunks_by_doc.get(document, []))]
+            if not scored:
+                field = "evidence" if which == 0 else f"also[{which - 1}]"
+                raise DataError(
+                    f"{q.source}: field '{field}' maps to no chunk (no chunk holds half of it); "
+                    "quote a shorter passage"
+                )
+            ids.extend(cid for _, _, cid in sorted(scored) if cid not in ids)
+        relevant[q.id] = ids
     return relevant
+
+
+def evidence_chunks(questions: list[Question], docs: list[Document], chunks: list[Chunk]) -> dict[str, list[str]]:
+    """Map each question id to every chunk that holds any character of any of its passages.
+
+    A superset of :func:`map_to_chunks`: a chunk holding a third of a quote is not labelled relevant, but it
+    must not be mined as a hard negative either.
+    """
+    docs_by_name = {d.name: d for d in docs}
+    touching: dict[str, list[str]] = {}
+    for q in questions:
+        ids: list[str] = []
+        for which, (document, _) in enumerate(q.passages):
+            start, end = evidence_span(q, docs_by_name, which)
+            ids.extend(c.id for c in chunks if c.document == document and c.start < end and start < c.end
+                       and c.id not in ids)
+        touching[q.id] = ids
+    return touching
 
 
 def chunks_overlapping(start: int, end: int, doc_chunks: list[Chunk], relative_to_chunk: bool = False):

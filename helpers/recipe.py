@@ -15,20 +15,80 @@ from sentence_transformers.sentence_transformer.losses import (
     MatryoshkaLoss,
     MultipleNegativesRankingLoss,
 )
+from sentence_transformers.util import mine_hard_negatives
 
-from helpers.config import Profile, matryoshka_dims
+from helpers.chunking import Chunk
+from helpers.config import Profile, matryoshka_dims, matryoshka_weights
 from helpers.distributed import world_size
 from helpers.evaluation import MatryoshkaIREvaluator
+from helpers.generate import ict_example
 from helpers.modeling import device_name, embedding_dim, load_model, query_prompt
 from helpers.training import TrainResult, compact_progress, finish_run, initial_metrics, recipe_of, start_run
 
 
-def training_dataset(pairs: list[dict[str, str]]) -> Dataset:
-    """One row per (question, chunk) pair, columns in the order the loss reads them: anchor, positive."""
-    return Dataset.from_list(pairs).select_columns(["anchor", "positive"])
+def training_dataset(pairs: list[dict]) -> Dataset:
+    """The text columns in the order the loss reads them: anchor, positive, then negative_1, negative_2, ..."""
+    negatives = sorted((k for k in pairs[0] if k.startswith("negative_")), key=lambda k: int(k.split("_")[1]))
+    return Dataset.from_list(pairs).select_columns(["anchor", "positive", *negatives])
 
 
-def build_loss(model, dims: list[int], matryoshka: bool = True, base: str = "mnrl", mini_batch_size: int = 32):
+def mine_negatives(model, pairs: list[dict], num_negatives: int = 1, prompt: str | None = None,
+                   guard: bool = True) -> list[dict]:
+    """Add ``num_negatives`` hard negatives (``negative_1``...) to every pair, mined by ``model`` among the
+    training positives, with the ``scores`` of positive and negatives.
+
+    With ``guard``, a chunk in a pair's ``answer_ids`` is never a negative for it. Pairs for which fewer than
+    ``num_negatives`` candidates remain are left out (the count is printed).
+    """
+    passage_of = {}  # chunk id -> its text: every training positive is a candidate negative
+    for pair in pairs:
+        passage_of.setdefault(pair["positive_id"], pair["positive"])
+    rows = []  # one row per (question, chunk that answers it): repeated anchors are all positives to the miner
+    for pair in pairs:
+        answers = [pair["positive_id"], *(pair.get("answer_ids", []) if guard else [])]
+        rows += [{"anchor": pair["anchor"], "positive": passage_of[cid]}
+                 for cid in dict.fromkeys(answers) if cid in passage_of]  # val/test chunks are not candidates
+    mined = mine_hard_negatives(
+        Dataset.from_list(rows), model, corpus=list(passage_of.values()), num_negatives=num_negatives,
+        sampling_strategy="top", output_format="n-tuple", output_scores=True, query_prompt=prompt,
+        batch_size=32, verbose=False,
+    )
+    found = {(row["anchor"], row["positive"]): row for row in mined}
+    out = []
+    for pair in pairs:
+        row = found.get((pair["anchor"], passage_of[pair["positive_id"]]))
+        if row is not None:  # keep the pair's own positive text (an ICT pair's passage lacks its sentence)
+            out.append({**pair, **{k: v for k, v in row.items() if k.startswith(("negative_", "scores"))}})
+    if len(out) < len(pairs):
+        print(f"{len(pairs) - len(out)} of {len(pairs)} pairs had fewer than {num_negatives} candidate negatives "
+              "and were left out")
+    return out
+
+
+def add_ict_pairs(pairs: list[dict], seed: int = 42) -> list[dict]:
+    """One extra Inverse Cloze Task pair per training chunk: a sentence of the chunk as the query, the rest of it
+    as the positive. Only training chunks are used, so nothing of val or test enters training."""
+    passage_of = {}
+    for pair in pairs:
+        passage_of.setdefault(pair["positive_id"], pair["positive"])
+    extra = []
+    for chunk_id, text in passage_of.items():
+        example = ict_example(Chunk(chunk_id, "", 0, len(text), text), seed=seed)
+        extra.append({"anchor": example["question"], "positive": example["passage"], "positive_id": chunk_id,
+                      "answer_ids": [chunk_id]})
+    return pairs + extra
+
+
+def training_rows(profile: Profile, pairs: list[dict], model, prompt: str | None) -> list[dict]:
+    """The rows the Trainer sees: the pairs, plus ICT pairs and mined hard negatives when the profile asks."""
+    rows = add_ict_pairs(pairs, profile.seed) if profile.ict_pairs else list(pairs)
+    if profile.hard_negatives:
+        rows = mine_negatives(model, rows, profile.hard_negatives, prompt)
+    return rows
+
+
+def build_loss(model, dims: list[int], matryoshka: bool = True, base: str = "mnrl", mini_batch_size: int = 32,
+               weights: list[float] | None = None):
     """MultipleNegativesRankingLoss (or its cached variant), wrapped in MatryoshkaLoss when ``matryoshka``.
 
     Under ``torchrun`` / ``accelerate launch`` (world size > 1) the in-batch negatives are gathered from every
@@ -41,7 +101,9 @@ def build_loss(model, dims: list[int], matryoshka: bool = True, base: str = "mnr
         inner = MultipleNegativesRankingLoss(model, gather_across_devices=gather)
     else:
         raise ValueError(f"unknown loss {base!r}; use 'mnrl' or 'cached_mnrl'")
-    return MatryoshkaLoss(model, inner, matryoshka_dims=dims) if matryoshka else inner
+    # weights: one per dim, in the order of dims (None: all 1); raising the small dims' weight trades a little at
+    # full size for better short prefixes.
+    return MatryoshkaLoss(model, inner, matryoshka_dims=dims, matryoshka_weights=weights) if matryoshka else inner
 
 
 def training_arguments(profile: Profile, output_dir: Path, prompt: str | None) -> SentenceTransformerTrainingArguments:
@@ -102,19 +164,24 @@ def fine_tune(
     progress: bool = True,
     callbacks: list | None = None,
 ) -> TrainResult:
-    """Fine-tune ``profile.model`` on (anchor, positive) pairs; keep the checkpoint best on val."""
+    """Fine-tune ``profile.model`` on (anchor, positive) pairs; keep the checkpoint best on val.
+
+    The profile may add ICT pairs and mined hard negatives first (``training_rows``), with the base model.
+    """
     model = load_model(profile.model, profile.max_seq_length)
     dims = matryoshka_dims(embedding_dim(model))  # derived from the model: 384 -> 384..32, 1024 -> 1024..64
     prompt = query_prompt(model)
-    loss = build_loss(model, dims, matryoshka, profile.loss, profile.mini_batch_size)
+    rows = training_rows(profile, train_pairs, model, prompt)  # mined with the model before training
+    weights = matryoshka_weights(profile.dim_weights, dims)  # None: every dim counts the same
+    loss = build_loss(model, dims, matryoshka, profile.loss, profile.mini_batch_size, weights)
     args = training_arguments(profile, Path(output_dir) / "checkpoints", prompt)
-    run = start_run(output_dir, recipe_of(args, loss, profile.model, train_pairs, matryoshka))
+    run = start_run(output_dir, recipe_of(args, loss, profile.model, rows, matryoshka))
     args.output_dir = str(run.checkpoints)  # one folder per recipe: only the same recipe resumes
     evaluator = val_evaluator(val_ir, dims, batch_size=max(profile.batch_size, 32))
     trainer = SentenceTransformerTrainer(
         model=model,
         args=args,
-        train_dataset=training_dataset(train_pairs),
+        train_dataset=training_dataset(rows),
         loss=loss,
         evaluator=evaluator,
         callbacks=callbacks,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from helpers.chunking import Chunk, Document
 from helpers.questions import Question
@@ -22,6 +22,9 @@ class CourseData:
     chunks: list[Chunk]
     questions: list[Question]
     relevant: dict[str, list[str]]  # question id -> chunk ids, the largest share of the evidence first
+    # question id -> every chunk holding any part of its evidence (a superset of `relevant`); empty when the
+    # route has no evidence quotes. Hard-negative mining (notebook 03) never picks one of these.
+    touching: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def chunk_text(self) -> dict[str, str]:
@@ -87,11 +90,20 @@ def split_questions(
     return result
 
 
-def training_pairs(data: CourseData, qids: list[str]) -> list[dict[str, str]]:
-    """(anchor, positive) rows: each question and its first relevant chunk, in that column order."""
+def training_pairs(data: CourseData, qids: list[str]) -> list[dict]:
+    """(anchor, positive) rows: each question and its first relevant chunk, in that column order.
+
+    ``positive_id`` and ``answer_ids`` (every chunk labelled relevant or holding part of the evidence) are for
+    hard-negative mining; the trainer reads only the text columns.
+    """
     by_id = {q.id: q for q in data.questions}
     text = data.chunk_text
-    return [{"anchor": by_id[q].question, "positive": text[data.relevant[q][0]]} for q in qids]
+    rows = []
+    for q in qids:
+        answers = list(dict.fromkeys([*data.relevant[q], *data.touching.get(q, [])]))
+        rows.append({"anchor": by_id[q].question, "positive": text[data.relevant[q][0]],
+                     "positive_id": data.relevant[q][0], "answer_ids": answers})
+    return rows
 
 
 def ir_split(data: CourseData, qids: list[str], protocol: str = "whole-corpus") -> dict:

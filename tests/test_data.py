@@ -25,12 +25,14 @@ def test_shipped_data_is_valid_and_large_enough():
     assert report["questions_per_chunk_min"] >= 3
     assert set(report["kinds"]) == {"factoid", "why", "how", "comparison"}
     assert report["documents_without_questions"] == []
+    # Every passage stating a question's key facts is listed in 'also' or reviewed in 'not_also'.
+    assert report["unlisted_facts"] == []
 
 
 def test_validate_data_command_prints_counts():
     run = subprocess.run([sys.executable, "-m", "helpers", "validate-data"], capture_output=True, text=True, cwd=ROOT)
     assert run.returncode == 0, run.stderr
-    for label in ("documents", "characters", "chunks", "questions", "questions_per_chunk_min"):
+    for label in ("documents", "characters", "chunks", "questions", "questions_per_chunk_min", "unlisted_facts"):
         assert label in run.stdout
     assert "validate-data: OK" in run.stdout
 

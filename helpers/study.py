@@ -1,0 +1,178 @@
+"""``python -m helpers study``: choose a training recipe on val, then test the choice once.
+
+Each configuration is the profile plus a few overrides (notebook 03's knobs: hard negatives, epochs with the
+best-on-val checkpoint, learning rate, ICT pairs, Matryoshka dim weights). ``run_study`` trains each one with
+notebook 03's ``fine_tune`` on notebook 02's pairs and records val ndcg@10 per dim at the checkpoint chosen on val,
+with the wall time of the run (mining included). ``test_study`` evaluates chosen configurations once on the test
+set with paired bootstrap CIs per dim, against the base model and against each other.
+
+Files: ``outputs/<profile>[-questions]/study/{val.csv, test.csv, test_bootstrap.csv, <config>/...}``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import time
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+import pandas as pd
+
+from helpers.config import Profile
+
+
+@dataclass(frozen=True)
+class StudyConfig:
+    """One recipe of the grid: a name, the profile fields it changes, and why it is in the grid."""
+
+    name: str
+    overrides: dict
+    why: str
+
+
+# The profile's own recipe ("current") first; each other row changes one or two knobs.
+GRID: tuple[StudyConfig, ...] = (
+    StudyConfig("current", {"epochs": 2, "learning_rate": 2e-5, "hard_negatives": 0, "ict_pairs": False,
+                            "dim_weights": "equal"}, "the course's recipe before this study"),
+    StudyConfig("lr5e-5", {"epochs": 2, "learning_rate": 5e-5}, "a larger learning rate, same budget"),
+    StudyConfig("lr5e-5-e4", {"epochs": 4, "learning_rate": 5e-5}, "twice the epochs, best epoch on val"),
+    StudyConfig("lr1e-4-e4", {"epochs": 4, "learning_rate": 1e-4}, "a still larger learning rate"),
+    StudyConfig("hn1", {"epochs": 2, "learning_rate": 5e-5, "hard_negatives": 1}, "one mined hard negative"),
+    StudyConfig("hn3", {"epochs": 2, "learning_rate": 5e-5, "hard_negatives": 3}, "three mined hard negatives"),
+    StudyConfig("ict", {"epochs": 2, "learning_rate": 5e-5, "ict_pairs": True}, "one ICT pair per training chunk"),
+    StudyConfig("small-heavy", {"epochs": 2, "learning_rate": 5e-5, "dim_weights": "small-heavy"},
+                "Matryoshka weights rising to 2 at the smallest dim"),
+)
+# Every configuration starts from these values, so "current" stays the same whatever the profile's defaults become.
+GRID_BASE = {"epochs": 2, "learning_rate": 2e-5, "hard_negatives": 0, "ict_pairs": False, "dim_weights": "equal"}
+
+
+def grid(names: list[str] | None = None) -> list[StudyConfig]:
+    """The grid, or the named configurations of it (in the order given)."""
+    by_name = {c.name: c for c in GRID}
+    if not names:
+        return list(GRID)
+    unknown = [n for n in names if n not in by_name]
+    if unknown:
+        raise ValueError(f"unknown configuration(s) {', '.join(unknown)}; choose from {', '.join(by_name)}")
+    return [by_name[n] for n in names]
+
+
+def config_profile(profile: Profile, config: StudyConfig) -> Profile:
+    """The profile with the grid's base values and then the configuration's overrides."""
+    return replace(profile, **{**GRID_BASE, **config.overrides})
+
+
+def _digest(*paths: Path) -> str:
+    hasher = hashlib.sha256()
+    for path in paths:
+        hasher.update(Path(path).read_bytes())
+    return hasher.hexdigest()[:16]
+
+
+def ensure_pairs(profile: Profile) -> None:
+    """Run notebooks 01-02's steps when this profile's pairs are missing (the study needs train and val)."""
+    from helpers.pipeline import step_build_pairs, step_load_corpus
+
+    if not (profile.outputs / "pairs" / "val_ir.json").exists():
+        print(f"{profile.outputs}/pairs missing: building them (notebooks 01-02)")
+        step_load_corpus(profile)
+        step_build_pairs(profile)
+
+
+def run_config(profile: Profile, config: StudyConfig, keep_checkpoints: bool = False) -> dict:
+    """Train one configuration on the profile's pairs (or reuse its saved row) and return its val row."""
+    from helpers.dataset import load_ir, load_pairs
+    from helpers.recipe import fine_tune
+
+    pairs_file, val_file = profile.outputs / "pairs" / "train.jsonl", profile.outputs / "pairs" / "val_ir.json"
+    settings = asdict(config_profile(profile, config)) | {"outputs": str(profile.outputs)}
+    key = hashlib.sha256(json.dumps([settings, _digest(pairs_file, val_file)], sort_keys=True).encode()).hexdigest()[:12]
+    out = profile.outputs / "study" / config.name
+    row_file = out / "study_row.json"
+    if row_file.exists():
+        saved = json.loads(row_file.read_text(encoding="utf-8"))
+        if saved.get("key") == key and (out / "model").exists():
+            return saved
+    trained = config_profile(profile, config)
+    start = time.perf_counter()
+    result = fine_tune(trained, load_pairs(pairs_file), load_ir(val_file), out, progress=True)
+    seconds = time.perf_counter() - start
+    best = result.val_history.loc[(result.val_history.epoch - result.best_epoch).abs().idxmin()]
+    row = {"config": config.name, "why": config.why, "regime": profile.split_regime, "key": key,
+           **{k: v for k, v in settings.items() if k in GRID_BASE},
+           "best_epoch": float(result.best_epoch),
+           **{f"val_ndcg@10_{d}": float(best[f"val_dim{d}_ndcg@10"]) for d in result.dims},
+           "val_mean_ndcg@10": float(best["val_mean_ndcg@10"]),
+           "wall_s": round(seconds, 1), "device": result.device}
+    if not keep_checkpoints:  # the chosen model is saved in model/; optimizer states are large
+        shutil.rmtree(out / "checkpoints", ignore_errors=True)
+    row_file.write_text(json.dumps(row, indent=1), encoding="utf-8")
+    return row
+
+
+def run_study(profile: Profile, configs: list[StudyConfig]) -> pd.DataFrame:
+    """Train every configuration on this profile's split regime; write and return ``study/val.csv``."""
+    ensure_pairs(profile)
+    rows = []
+    for config in configs:
+        print(f"[study {profile.split_regime}] {config.name}: {config.why}")
+        rows.append(run_config(profile, config))
+    table = pd.DataFrame(rows).drop(columns=["key"])
+    out = profile.outputs / "study"
+    out.mkdir(parents=True, exist_ok=True)
+    previous = out / "val.csv"
+    if previous.exists():  # keep rows of configurations not run this time
+        old = pd.read_csv(previous)
+        table = pd.concat([old[~old.config.isin(table.config)], table], ignore_index=True)
+    table.to_csv(previous, index=False)
+    return table
+
+
+def best_on_val(table: pd.DataFrame) -> str:
+    """The configuration with the highest val mean ndcg@10 over dims (the metric that picks checkpoints)."""
+    return str(table.sort_values("val_mean_ndcg@10", ascending=False).iloc[0]["config"])
+
+
+def test_study(profile: Profile, names: list[str]) -> dict[str, pd.DataFrame]:
+    """Evaluate the base model and the named configurations once on the test set, with paired bootstrap CIs.
+
+    Each configuration is compared with the base model and with the first name (the reference recipe).
+    """
+    from helpers.config import matryoshka_dims
+    from helpers.dataset import load_ir
+    from helpers.evaluation import encode_ir, evaluate_bm25, evaluate_encoded, paired_bootstrap, summarize
+    from helpers.modeling import load_model
+
+    test_ir = load_ir(profile.outputs / "pairs" / "test_ir.json")
+    frames = []
+    for system in ["base", *names]:
+        path = profile.model if system == "base" else str(profile.outputs / "study" / system / "model")
+        if system != "base" and not Path(path).exists():
+            raise FileNotFoundError(f"{path} is missing: run `python -m helpers study --configs {system}` first")
+        encoded = encode_ir(load_model(path, profile.max_seq_length if system == "base" else None), test_ir)
+        dims = matryoshka_dims(encoded.queries.shape[1])
+        frames.append(evaluate_encoded(encoded, test_ir["relevant_docs"], dims).assign(system=system))
+    frames.append(evaluate_bm25(test_ir))
+    per_query = pd.concat(frames, ignore_index=True)
+    boot = [paired_bootstrap(per_query, baseline="base", seed=profile.seed)]
+    if len(names) > 1:
+        pair = per_query[per_query.system.isin(names)]
+        boot.append(paired_bootstrap(pair, baseline=names[0], seed=profile.seed))
+    bootstrap = pd.concat(boot, ignore_index=True)
+    summary = summarize(per_query)
+    out = profile.outputs / "study"
+    per_query.to_csv(out / "test_per_query.csv", index=False)
+    summary.to_csv(out / "test.csv", index=False)
+    bootstrap.to_csv(out / "test_bootstrap.csv", index=False)
+    return {"summary": summary, "bootstrap": bootstrap, "per_query": per_query}
+
+
+def val_table(table: pd.DataFrame) -> str:
+    """The val table as printed: ndcg@10 per dim, the mean, best epoch and wall time per configuration."""
+    dims = [c for c in table.columns if c.startswith("val_ndcg@10_")]
+    shown = table[["config", *dims, "val_mean_ndcg@10", "best_epoch", "wall_s"]].copy()
+    shown.columns = ["config", *[c.split("_")[-1] for c in dims], "mean", "best epoch", "wall s"]
+    return shown.round(3).to_string(index=False)
