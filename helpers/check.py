@@ -160,6 +160,26 @@ def check_negatives(answer: int | None, batch_size: int = 16, accumulation: int 
     )
 
 
+def check_hard_negative_candidates(answer: int | None, batch_size: int = 16, negatives_per_row: int = 1) -> bool:
+    """03, exercise 3: wrong passages each question is ranked against when every row carries hard negatives."""
+    expected = batch_size * (1 + negatives_per_row) - 1
+    if answer == batch_size - 1 + negatives_per_row:
+        hint = ("MultipleNegativesRankingLoss ranks each question against every passage of the batch: the other rows' "
+                "hard negatives count too, not only its own.")
+    elif answer == batch_size * (1 + negatives_per_row):
+        hint = "one of the batch's passages is the question's own positive: it is the right answer, not a negative."
+    elif answer == batch_size - 1:
+        hint = "that is the count without hard negatives; each row now brings more passages into the batch."
+    else:
+        hint = f"count every passage in a batch of {batch_size} rows (positives and negatives), minus the right one."
+    return verdict(
+        answer, answer == expected,
+        f"{expected}: {batch_size - 1} other positives and {batch_size * negatives_per_row} hard negatives of the "
+        "batch. Each step encodes that many more passages, which is the time hard negatives cost.",
+        hint,
+    )
+
+
 def check_loss(loss: Any, dims: list[int]) -> bool:
     """03, exercise 1: a MatryoshkaLoss around MultipleNegativesRankingLoss at exactly the model's dims."""
     from sentence_transformers.sentence_transformer.losses import MatryoshkaLoss, MultipleNegativesRankingLoss
@@ -186,7 +206,7 @@ def check_loss(loss: Any, dims: list[int]) -> bool:
 
 
 def check_peak_epoch(answer: float | None, history_csv) -> bool:
-    """03, exercise 3: the epoch with the highest mean val ndcg@10 in a saved val curve."""
+    """03, exercise 4: the epoch with the highest mean val ndcg@10 in a saved val curve."""
     import pandas as pd
 
     history = pd.read_csv(history_csv)

@@ -48,6 +48,13 @@ def register(sub, profiles: list[str]) -> None:
     p.add_argument("--epochs", type=int, default=None, help="default: the default profile's")
     p.add_argument("--model", default=None, help="default: the bundled all-MiniLM-L6-v2")
     p.add_argument("--output", default=None, help="default: outputs/replicate/<folder name>")
+    p.add_argument("--learning-rate", type=float, default=None, help="default: the default profile's")
+    p.add_argument("--hard-negatives", type=int, default=None,
+                   help="mined hard negatives per pair (notebook 03; default: the profile's, or $LAB_HARD_NEGATIVES)")
+    p.add_argument("--ict-pairs", action=argparse.BooleanOptionalAction, default=None,
+                   help="add one ICT pair per training passage (default: the profile's)")
+    p.add_argument("--dim-weights", choices=["equal", "small-heavy"], default=None,
+                   help="MatryoshkaLoss weights (default: the profile's)")
     p.set_defaults(func=cmd_replicate)
 
 
@@ -209,5 +216,6 @@ def cmd_replicate(args: argparse.Namespace) -> int:
     from helpers.replicate import replicate
 
     replicate(Path(args.data), epochs=args.epochs, model=args.model,
-              output=Path(args.output) if args.output else None)
+              output=Path(args.output) if args.output else None, learning_rate=args.learning_rate,
+              hard_negatives=args.hard_negatives, ict_pairs=args.ict_pairs, dim_weights=args.dim_weights)
     return 0

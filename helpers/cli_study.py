@@ -19,8 +19,8 @@ def register(sub, profiles: list[str]) -> None:
     p.add_argument("--configs", nargs="+", default=None, metavar="NAME", help=f"configurations to train ({names}); "
                    "default all")
     p.add_argument("--test", nargs="+", default=None, metavar="NAME",
-                   help="instead of training: score these trained configurations on test, the first being the "
-                        "reference (e.g. --test current hn1); 'best' stands for the best on val")
+                   help="instead of training: score these trained configurations on test, each against base and the ones "
+                        "named before it (e.g. --test current hn1); 'best' stands for the best on val")
     p.set_defaults(func=cmd_study)
 
 

@@ -22,10 +22,12 @@ class PairSet:
     corpus: dict[str, str]
     relevant_docs: dict[str, list[str]]
 
-    def pairs(self) -> list[dict[str, str]]:
-        """(anchor, positive) rows, one per (question, relevant passage)."""
+    def pairs(self) -> list[dict]:
+        """(anchor, positive) rows, one per (question, relevant passage), with the passage id and every relevant
+        id of the question (``positive_id``, ``answer_ids``: hard-negative mining never picks those)."""
         return [
-            {"anchor": self.queries[q], "positive": self.corpus[c]}
+            {"anchor": self.queries[q], "positive": self.corpus[c], "positive_id": c,
+             "answer_ids": list(self.relevant_docs[q])}
             for q in self.queries
             for c in self.relevant_docs.get(q, [])
         ]

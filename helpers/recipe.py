@@ -84,6 +84,9 @@ def training_rows(profile: Profile, pairs: list[dict], model, prompt: str | None
     rows = add_ict_pairs(pairs, profile.seed) if profile.ict_pairs else list(pairs)
     if profile.hard_negatives:
         rows = mine_negatives(model, rows, profile.hard_negatives, prompt)
+        if not rows:
+            raise ValueError(f"no pair has {profile.hard_negatives} candidate negatives: too few training chunks; "
+                             "use fewer hard negatives (LAB_HARD_NEGATIVES) or 0")
     return rows
 
 

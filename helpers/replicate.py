@@ -19,9 +19,14 @@ def _ir(split: PairSet, corpus: dict[str, str]) -> dict:
             "relevant_docs": {q: set(ids) for q, ids in split.relevant_docs.items()}}
 
 
-def replicate(folder: Path, epochs: int | None = None, model: str | None = None, output: Path | None = None) -> pd.DataFrame:
+def replicate(folder: Path, epochs: int | None = None, model: str | None = None, output: Path | None = None,
+              **recipe) -> pd.DataFrame:
     """Train on ``training_dataset.jsonl``, pick the checkpoint on val, and report base vs fine-tuned
-    ndcg@10 per dim on the test questions under both protocols."""
+    ndcg@10 per dim on the test questions under both protocols.
+
+    ``recipe`` overrides profile fields, as notebook 03's switches do: ``learning_rate``, ``hard_negatives``,
+    ``ict_pairs``, ``dim_weights`` (None leaves the default profile's value).
+    """
     from helpers.recipe import fine_tune
 
     missing = [f for f in FILES if not (folder / f).exists()]
@@ -29,7 +34,7 @@ def replicate(folder: Path, epochs: int | None = None, model: str | None = None,
         raise FileNotFoundError(f"{folder} lacks {', '.join(missing)}: replicate needs the three published files")
     train_set, val_set, test_set = (read_published(folder / f) for f in FILES)
     whole = {**train_set.corpus, **val_set.corpus, **test_set.corpus}
-    overrides = {k: v for k, v in {"epochs": epochs, "model": model}.items() if v is not None}
+    overrides = {k: v for k, v in {"epochs": epochs, "model": model, **recipe}.items() if v is not None}
     profile = get_profile("default", **overrides)
     output = output or ROOT / "outputs" / "replicate" / folder.resolve().name
     result = fine_tune(profile, train_set.pairs(), _ir(val_set, whole), output)
@@ -50,7 +55,9 @@ def replicate(folder: Path, epochs: int | None = None, model: str | None = None,
     ci.to_csv(output / "replicate_bootstrap.csv", index=False)
     wide = table.pivot_table(index=["protocol", "dim"], columns="system", values="ndcg@10").sort_index(
         level=[0, 1], ascending=[False, False])
-    print(f"data: {folder}  epochs: {profile.epochs}  best epoch on val: {result.best_epoch}  "
+    print(f"data: {folder}  epochs: {profile.epochs}  lr: {profile.learning_rate:g}  hard negatives: "
+          f"{profile.hard_negatives}  ICT pairs: {profile.ict_pairs}  dim weights: {profile.dim_weights}")
+    print(f"best epoch on val: {result.best_epoch}  trained in {result.seconds:.0f} s  "
           f"train pairs: {len(train_set.pairs())}  test questions: {len(test_set.queries)}")
     print("ndcg@10 (test questions):")
     print(wide.round(3).to_string())

@@ -38,12 +38,24 @@ GRID: tuple[StudyConfig, ...] = (
                             "dim_weights": "equal"}, "the course's recipe before this study"),
     StudyConfig("lr5e-5", {"epochs": 2, "learning_rate": 5e-5}, "a larger learning rate, same budget"),
     StudyConfig("lr5e-5-e4", {"epochs": 4, "learning_rate": 5e-5}, "twice the epochs, best epoch on val"),
-    StudyConfig("lr1e-4-e4", {"epochs": 4, "learning_rate": 1e-4}, "a still larger learning rate"),
+    StudyConfig("lr1e-4", {"epochs": 2, "learning_rate": 1e-4}, "a still larger learning rate"),
     StudyConfig("hn1", {"epochs": 2, "learning_rate": 5e-5, "hard_negatives": 1}, "one mined hard negative"),
     StudyConfig("hn3", {"epochs": 2, "learning_rate": 5e-5, "hard_negatives": 3}, "three mined hard negatives"),
     StudyConfig("ict", {"epochs": 2, "learning_rate": 5e-5, "ict_pairs": True}, "one ICT pair per training chunk"),
     StudyConfig("small-heavy", {"epochs": 2, "learning_rate": 5e-5, "dim_weights": "small-heavy"},
                 "Matryoshka weights rising to 2 at the smallest dim"),
+    # Second round: the best single change (hard negatives) combined with each of the others.
+    StudyConfig("hn1-lr1e-4", {"epochs": 2, "learning_rate": 1e-4, "hard_negatives": 1},
+                "one hard negative at the larger learning rate"),
+    StudyConfig("hn1-small-heavy", {"epochs": 2, "learning_rate": 5e-5, "hard_negatives": 1,
+                                    "dim_weights": "small-heavy"}, "one hard negative, small dims weighted up"),
+    StudyConfig("hn1-ict", {"epochs": 2, "learning_rate": 5e-5, "hard_negatives": 1, "ict_pairs": True},
+                "one hard negative, plus ICT pairs"),
+    # Third round: the best so far peaked after its first epoch, so try one epoch (half the time).
+    StudyConfig("hn1-lr1e-4-e1", {"epochs": 1, "learning_rate": 1e-4, "hard_negatives": 1},
+                "one hard negative, larger learning rate, one epoch"),
+    StudyConfig("hn1-e1", {"epochs": 1, "learning_rate": 5e-5, "hard_negatives": 1},
+                "one hard negative, one epoch"),
 )
 # Every configuration starts from these values, so "current" stays the same whatever the profile's defaults become.
 GRID_BASE = {"epochs": 2, "learning_rate": 2e-5, "hard_negatives": 0, "ict_pairs": False, "dim_weights": "equal"}
@@ -72,14 +84,12 @@ def _digest(*paths: Path) -> str:
     return hasher.hexdigest()[:16]
 
 
-def ensure_pairs(profile: Profile) -> None:
-    """Run notebooks 01-02's steps when this profile's pairs are missing (the study needs train and val)."""
+def prepare_study_pairs(profile: Profile) -> None:
+    """Run notebooks 01-02's steps, so the study trains on the pairs the current data gives (a few seconds)."""
     from helpers.pipeline import step_build_pairs, step_load_corpus
 
-    if not (profile.outputs / "pairs" / "val_ir.json").exists():
-        print(f"{profile.outputs}/pairs missing: building them (notebooks 01-02)")
-        step_load_corpus(profile)
-        step_build_pairs(profile)
+    step_load_corpus(profile)
+    step_build_pairs(profile)
 
 
 def run_config(profile: Profile, config: StudyConfig, keep_checkpoints: bool = False) -> dict:
@@ -115,7 +125,7 @@ def run_config(profile: Profile, config: StudyConfig, keep_checkpoints: bool = F
 
 def run_study(profile: Profile, configs: list[StudyConfig]) -> pd.DataFrame:
     """Train every configuration on this profile's split regime; write and return ``study/val.csv``."""
-    ensure_pairs(profile)
+    prepare_study_pairs(profile)
     rows = []
     for config in configs:
         print(f"[study {profile.split_regime}] {config.name}: {config.why}")
@@ -139,7 +149,8 @@ def best_on_val(table: pd.DataFrame) -> str:
 def test_study(profile: Profile, names: list[str]) -> dict[str, pd.DataFrame]:
     """Evaluate the base model and the named configurations once on the test set, with paired bootstrap CIs.
 
-    Each configuration is compared with the base model and with the first name (the reference recipe).
+    Each configuration is compared with the base model and with every configuration named before it (the first
+    name is the reference recipe).
     """
     from helpers.config import matryoshka_dims
     from helpers.dataset import load_ir
@@ -158,9 +169,9 @@ def test_study(profile: Profile, names: list[str]) -> dict[str, pd.DataFrame]:
     frames.append(evaluate_bm25(test_ir))
     per_query = pd.concat(frames, ignore_index=True)
     boot = [paired_bootstrap(per_query, baseline="base", seed=profile.seed)]
-    if len(names) > 1:
-        pair = per_query[per_query.system.isin(names)]
-        boot.append(paired_bootstrap(pair, baseline=names[0], seed=profile.seed))
+    for i, reference in enumerate(names[:-1]):  # every later configuration against every earlier one
+        pair = per_query[per_query.system.isin(names[i:])]
+        boot.append(paired_bootstrap(pair, baseline=reference, seed=profile.seed))
     bootstrap = pd.concat(boot, ignore_index=True)
     summary = summarize(per_query)
     out = profile.outputs / "study"

@@ -10,6 +10,7 @@ import pytest
 
 from helpers.check import (
     ExerciseError,
+    check_hard_negative_candidates,
     check_loss,
     check_negatives,
     check_peak_epoch,
@@ -87,3 +88,15 @@ def test_random_ndcg():
     assert check_random_ndcg(None, 12) is False
     with pytest.raises(ExerciseError, match="divided by 10"):
         check_random_ndcg(random_ndcg_at_10(12) * 12 / 10, 12)
+
+
+def test_hard_negative_candidates():
+    assert check_hard_negative_candidates(31)
+    assert check_hard_negative_candidates(None) is False
+    assert check_hard_negative_candidates(3 * 16 - 1, negatives_per_row=2)
+    with pytest.raises(ExerciseError, match="other rows' hard negatives"):
+        check_hard_negative_candidates(16)  # only its own negative
+    with pytest.raises(ExerciseError, match="own positive"):
+        check_hard_negative_candidates(32)
+    with pytest.raises(ExerciseError, match="without hard negatives"):
+        check_hard_negative_candidates(15)

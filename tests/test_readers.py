@@ -25,8 +25,9 @@ def test_round_trip(tmp_path: Path, write, read):
     assert read(path) == SAMPLE
     assert read_pairs(path) == SAMPLE
     assert read(path).pairs() == [
-        {"anchor": "What does k1 control?", "positive": "k1 controls term-frequency saturation."},
-        {"anchor": "When did TREC start?", "positive": "TREC began in 1992."},
+        {"anchor": "What does k1 control?", "positive": "k1 controls term-frequency saturation.",
+         "positive_id": "c1", "answer_ids": ["c1"]},
+        {"anchor": "When did TREC start?", "positive": "TREC began in 1992.", "positive_id": "c2", "answer_ids": ["c2"]},
     ]
 
 

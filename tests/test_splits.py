@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from helpers.dataset import ir_split, split_questions, training_pairs
+from helpers.dataset import chunk_groups, ir_split, split_questions, training_pairs
 
 
 def test_held_out_chunks_never_trains_on_test_chunks(course_data):
@@ -33,8 +33,26 @@ def test_splits_are_seeded(course_data):
 def test_pairs_and_ir_shapes(course_data):
     qids = sorted(course_data.relevant)[:5]
     pairs = training_pairs(course_data, qids)
-    assert list(pairs[0]) == ["anchor", "positive"]  # MNRL reads anchor first
+    assert list(pairs[0])[:2] == ["anchor", "positive"]  # MNRL reads anchor first
+    for q, pair in zip(qids, pairs):  # mining never picks a chunk that answers the question or holds its evidence
+        assert pair["positive_id"] == course_data.relevant[q][0]
+        assert set(course_data.relevant[q]) <= set(pair["answer_ids"])
+        assert set(course_data.touching[q]) <= set(pair["answer_ids"])
     whole = ir_split(course_data, qids)
     assert len(whole["corpus"]) == len(course_data.chunks)
     small = ir_split(course_data, qids, protocol="test-chunks-only")
     assert set(small["corpus"]) == {c for q in qids for c in course_data.relevant[q]}
+
+
+def test_every_passage_of_a_question_is_relevant_and_grouped(course_data):
+    multi = [q for q in course_data.questions if q.also]
+    assert multi, "the shipped questions list facts stated twice (issue 11)"
+    by_chunk = {c.id: c.document for c in course_data.chunks}
+    for q in multi:
+        documents = {by_chunk[c] for c in course_data.relevant[q.id]}
+        assert {d for d, _ in q.passages} <= documents
+    # chunks that share a question land in one group, so no question straddles two splits
+    groups = {cid: i for i, group in enumerate(chunk_groups([c.id for c in course_data.chunks], course_data.relevant))
+              for cid in group}
+    for q in multi:
+        assert len({groups[c] for c in course_data.relevant[q.id]}) == 1

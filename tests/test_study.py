@@ -1,0 +1,54 @@
+"""``python -m helpers study`` under smoke: a two-recipe grid on val, its cache, and the one-off test comparison."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from helpers.__main__ import main
+from helpers.config import get_profile
+from helpers.study import GRID, GRID_BASE, best_on_val, config_profile, grid
+
+
+def test_grid_names_and_overrides():
+    assert GRID[0].name == "current"
+    assert len({c.name for c in GRID}) == len(GRID)
+    with pytest.raises(ValueError, match="unknown configuration"):
+        grid(["current", "no-such-recipe"])
+    hn = config_profile(get_profile("default"), grid(["hn1"])[0])
+    assert hn.hard_negatives == 1 and hn.epochs == GRID_BASE["epochs"]
+    # "current" is the recipe before the study, whatever the profile's own defaults become
+    current = config_profile(get_profile("default", learning_rate=1e-3, hard_negatives=3), grid(["current"])[0])
+    assert (current.learning_rate, current.hard_negatives) == (2e-5, 0)
+
+
+def test_best_on_val_uses_the_mean_over_dims():
+    table = pd.DataFrame({"config": ["a", "b"], "val_mean_ndcg@10": [0.70, 0.72], "val_ndcg@10_384": [0.9, 0.8]})
+    assert best_on_val(table) == "b"
+
+
+def test_study_trains_caches_and_tests(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("LAB_OUTPUTS", str(tmp_path))
+    assert main(["study", "--profile", "smoke", "--regime", "chunks", "--configs", "current", "hn1"]) == 0
+    out = capsys.readouterr().out
+    assert "best on val" in out
+    val = pd.read_csv(tmp_path / "smoke" / "study" / "val.csv")
+    assert list(val.config) == ["current", "hn1"]
+    assert (val.wall_s > 0).all() and val["val_ndcg@10_384"].between(0, 1).all()
+    assert list(val.hard_negatives) == [0, 1]
+    # The hn1 run trained on (anchor, positive, negative_1) rows
+    recipe = next((tmp_path / "smoke" / "study" / "hn1").glob("train_summary.json")).read_text()
+    assert '"hard_negatives": 1' in recipe
+
+    # A second call with the same data and settings reuses the rows instead of training again
+    assert main(["study", "--profile", "smoke", "--regime", "chunks", "--configs", "current", "hn1"]) == 0
+    again = capsys.readouterr().out
+    assert "training from scratch" not in again and "resuming" not in again
+    assert pd.read_csv(tmp_path / "smoke" / "study" / "val.csv").equals(val)
+
+    assert main(["study", "--profile", "smoke", "--regime", "chunks", "--test", "current", "best"]) == 0
+    boot = pd.read_csv(tmp_path / "smoke" / "study" / "test_bootstrap.csv")
+    summary = pd.read_csv(tmp_path / "smoke" / "study" / "test.csv")
+    assert {"base", "current", "BM25"} <= set(summary.system)
+    assert set(boot.baseline) >= {"base"}
+    assert "paired bootstrap" in capsys.readouterr().out
