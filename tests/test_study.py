@@ -22,6 +22,17 @@ def test_grid_names_and_overrides():
     assert (current.learning_rate, current.hard_negatives) == (2e-5, 0)
 
 
+def test_lab_recipe_applies_a_grid_configuration(monkeypatch):
+    monkeypatch.setenv("LAB_RECIPE", "current")
+    current = get_profile("default")
+    assert (current.learning_rate, current.hard_negatives, current.batch_size) == (2e-5, 0, 16)
+    monkeypatch.setenv("LAB_RECIPE", "hn1-lr1e-4-b32")
+    assert (get_profile("default").hard_negatives, get_profile("default").batch_size) == (1, 32)
+    monkeypatch.setenv("LAB_RECIPE", "best-ever")
+    with pytest.raises(ValueError, match="LAB_RECIPE='best-ever'"):
+        get_profile("default")
+
+
 def test_best_on_val_uses_the_mean_over_dims():
     table = pd.DataFrame({"config": ["a", "b"], "val_mean_ndcg@10": [0.70, 0.72], "val_ndcg@10_384": [0.9, 0.8]})
     assert best_on_val(table) == "b"
