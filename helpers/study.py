@@ -201,7 +201,8 @@ def test_study(profile: Profile, names: list[str]) -> dict[str, pd.DataFrame]:
 
 def describe(row: dict) -> str:
     """A configuration's knobs in a few words: epochs, learning rate, batch, negatives, extras."""
-    parts = [f"{int(row['epochs'])} ep", f"lr {row['learning_rate']:g}", f"batch {int(row['batch_size'])}"]
+    rate = f"{row['learning_rate']:.0e}".replace("e-0", "e-")  # 1e-4, not 0.0001
+    parts = [f"{int(row['epochs'])} ep", f"lr {rate}", f"batch {int(row['batch_size'])}"]
     if row.get("hard_negatives"):
         parts.append(f"{int(row['hard_negatives'])} hard neg")
     if row.get("ict_pairs") in (True, "True"):
