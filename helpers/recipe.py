@@ -40,12 +40,15 @@ def mine_negatives(model, pairs: list[dict], num_negatives: int = 1, prompt: str
     With ``guard``, a chunk in a pair's ``answer_ids`` is never a negative for it. Pairs for which fewer than
     ``num_negatives`` candidates remain are left out (the count is printed).
     """
+    def chunk_id(pair: dict) -> str:  # pairs written by notebook 02 carry the id; plain pairs use the text
+        return pair.get("positive_id", pair["positive"])
+
     passage_of = {}  # chunk id -> its text: every training positive is a candidate negative
     for pair in pairs:
-        passage_of.setdefault(pair["positive_id"], pair["positive"])
+        passage_of.setdefault(chunk_id(pair), pair["positive"])
     rows = []  # one row per (question, chunk that answers it): repeated anchors are all positives to the miner
     for pair in pairs:
-        answers = [pair["positive_id"], *(pair.get("answer_ids", []) if guard else [])]
+        answers = [chunk_id(pair), *(pair.get("answer_ids", []) if guard else [])]
         rows += [{"anchor": pair["anchor"], "positive": passage_of[cid]}
                  for cid in dict.fromkeys(answers) if cid in passage_of]  # val/test chunks are not candidates
     mined = mine_hard_negatives(
@@ -56,7 +59,7 @@ def mine_negatives(model, pairs: list[dict], num_negatives: int = 1, prompt: str
     found = {(row["anchor"], row["positive"]): row for row in mined}
     out = []
     for pair in pairs:
-        row = found.get((pair["anchor"], passage_of[pair["positive_id"]]))
+        row = found.get((pair["anchor"], passage_of[chunk_id(pair)]))
         if row is not None:  # keep the pair's own positive text (an ICT pair's passage lacks its sentence)
             out.append({**pair, **{k: v for k, v in row.items() if k.startswith(("negative_", "scores"))}})
     if len(out) < len(pairs):
@@ -70,7 +73,7 @@ def add_ict_pairs(pairs: list[dict], seed: int = 42) -> list[dict]:
     as the positive. Only training chunks are used, so nothing of val or test enters training."""
     passage_of = {}
     for pair in pairs:
-        passage_of.setdefault(pair["positive_id"], pair["positive"])
+        passage_of.setdefault(pair.get("positive_id", pair["positive"]), pair["positive"])
     extra = []
     for chunk_id, text in passage_of.items():
         example = ict_example(Chunk(chunk_id, "", 0, len(text), text), seed=seed)
