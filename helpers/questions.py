@@ -39,6 +39,7 @@ class Question:
     kind: str
     source: str = ""  # "file:line" the record came from, for error messages
     also: tuple[tuple[str, str], ...] = ()  # (document, evidence) of other passages stating the same fact
+    not_also: tuple[str, ...] = ()  # documents checked by a person: they share key facts but do not answer it
 
     @property
     def passages(self) -> list[tuple[str, str]]:
@@ -77,7 +78,11 @@ def load_questions(path: Path) -> list[Question]:
                     f"{EVIDENCE_MIN_CHARS}-{EVIDENCE_MAX_CHARS} characters"
                 )
             also = _also_passages(record.get("also"), where)
-            questions.append(Question(**{f: record[f] for f in REQUIRED_FIELDS}, source=where, also=also))
+            not_also = record.get("not_also", [])
+            if not isinstance(not_also, list) or not all(isinstance(v, str) for v in not_also):
+                raise DataError(f"{where}: field 'not_also' must be a list of document names")
+            questions.append(Question(**{f: record[f] for f in REQUIRED_FIELDS}, source=where, also=also,
+                                      not_also=tuple(not_also)))
     seen: dict[str, str] = {}
     for q in questions:
         if q.id in seen:
@@ -111,18 +116,19 @@ def evidence_span(question: Question, docs_by_name: dict[str, Document], which: 
     occur exactly once."""
     document, quote = question.passages[which]
     field = "evidence" if which == 0 else f"also[{which - 1}]"
+    document_field = "document" if which == 0 else f"{field}.document"
     doc = docs_by_name.get(document)
     if doc is None:
         raise DataError(
-            f"{question.source}: field '{'document' if which == 0 else field + '.document'}' {document!r} is not "
-            f"in the corpus; use one of {', '.join(sorted(docs_by_name))}"
+            f"{question.source}: field '{document_field}' {document!r} is not in the corpus; "
+            f"use one of {', '.join(sorted(docs_by_name))}"
         )
     count = doc.text.count(quote)
     if count != 1:
         problem = "is not found" if count == 0 else f"occurs {count} times"
         raise DataError(
-            f"{question.source}: field '{field if which else 'evidence'}' {problem} in the extracted text of "
-            f"{doc.name}; quote a passage that occurs exactly once (whitespace collapsed, within one paragraph)"
+            f"{question.source}: field '{field}' {problem} in the extracted text of {doc.name}; "
+            "quote a passage that occurs exactly once (whitespace collapsed, within one paragraph)"
         )
     start = doc.text.index(quote)
     return start, start + len(quote)

@@ -32,6 +32,19 @@ def training_dataset(pairs: list[dict]) -> Dataset:
     return Dataset.from_list(pairs).select_columns(["anchor", "positive", *negatives])
 
 
+def positive_chunk(pair: dict) -> str:
+    """Id of the chunk a pair's positive comes from (notebook 02 writes it); plain pairs use the text."""
+    return pair.get("positive_id", pair["positive"])
+
+
+def training_passages(pairs: list[dict]) -> dict[str, str]:
+    """Chunk id -> text of every training positive (the first text seen for a chunk)."""
+    passages = {}
+    for pair in pairs:
+        passages.setdefault(positive_chunk(pair), pair["positive"])
+    return passages
+
+
 def mine_negatives(model, pairs: list[dict], num_negatives: int = 1, prompt: str | None = None,
                    guard: bool = True) -> list[dict]:
     """Add ``num_negatives`` hard negatives (``negative_1``...) to every pair, mined by ``model`` among the
@@ -40,15 +53,10 @@ def mine_negatives(model, pairs: list[dict], num_negatives: int = 1, prompt: str
     With ``guard``, a chunk in a pair's ``answer_ids`` is never a negative for it. Pairs for which fewer than
     ``num_negatives`` candidates remain are left out (the count is printed).
     """
-    def chunk_id(pair: dict) -> str:  # pairs written by notebook 02 carry the id; plain pairs use the text
-        return pair.get("positive_id", pair["positive"])
-
-    passage_of = {}  # chunk id -> its text: every training positive is a candidate negative
-    for pair in pairs:
-        passage_of.setdefault(chunk_id(pair), pair["positive"])
+    passage_of = training_passages(pairs)  # every training positive is a candidate negative
     rows = []  # one row per (question, chunk that answers it): repeated anchors are all positives to the miner
     for pair in pairs:
-        answers = [chunk_id(pair), *(pair.get("answer_ids", []) if guard else [])]
+        answers = [positive_chunk(pair), *(pair.get("answer_ids", []) if guard else [])]
         rows += [{"anchor": pair["anchor"], "positive": passage_of[cid]}
                  for cid in dict.fromkeys(answers) if cid in passage_of]  # val/test chunks are not candidates
     mined = mine_hard_negatives(
@@ -59,7 +67,7 @@ def mine_negatives(model, pairs: list[dict], num_negatives: int = 1, prompt: str
     found = {(row["anchor"], row["positive"]): row for row in mined}
     out = []
     for pair in pairs:
-        row = found.get((pair["anchor"], passage_of[chunk_id(pair)]))
+        row = found.get((pair["anchor"], passage_of[positive_chunk(pair)]))
         if row is not None:  # keep the pair's own positive text (an ICT pair's passage lacks its sentence)
             out.append({**pair, **{k: v for k, v in row.items() if k.startswith(("negative_", "scores"))}})
     if len(out) < len(pairs):
@@ -71,14 +79,11 @@ def mine_negatives(model, pairs: list[dict], num_negatives: int = 1, prompt: str
 def add_ict_pairs(pairs: list[dict], seed: int = 42) -> list[dict]:
     """One extra Inverse Cloze Task pair per training chunk: a sentence of the chunk as the query, the rest of it
     as the positive. Only training chunks are used, so nothing of val or test enters training."""
-    passage_of = {}
-    for pair in pairs:
-        passage_of.setdefault(pair.get("positive_id", pair["positive"]), pair["positive"])
     extra = []
-    for chunk_id, text in passage_of.items():
-        example = ict_example(Chunk(chunk_id, "", 0, len(text), text), seed=seed)
-        extra.append({"anchor": example["question"], "positive": example["passage"], "positive_id": chunk_id,
-                      "answer_ids": [chunk_id]})
+    for cid, text in training_passages(pairs).items():
+        example = ict_example(Chunk(cid, "", 0, len(text), text), seed=seed)
+        extra.append({"anchor": example["question"], "positive": example["passage"], "positive_id": cid,
+                      "answer_ids": [cid]})
     return pairs + extra
 
 

@@ -31,6 +31,10 @@ class StudyConfig:
     overrides: dict
     why: str
 
+    def profile_fields(self) -> dict:
+        """The profile fields this configuration sets: the grid's base values, then its own overrides."""
+        return {**GRID_BASE, **self.overrides}
+
 
 # The profile's own recipe ("current") first; each other row changes one or two knobs.
 GRID: tuple[StudyConfig, ...] = (
@@ -87,12 +91,12 @@ def recipe_overrides(name: str) -> dict:
     by_name = {c.name: c for c in GRID}
     if name not in by_name:
         raise ValueError(f"LAB_RECIPE={name!r}: choose one of {', '.join(by_name)} (python -m helpers study --help)")
-    return {**GRID_BASE, **by_name[name].overrides}
+    return by_name[name].profile_fields()
 
 
 def config_profile(profile: Profile, config: StudyConfig) -> Profile:
     """The profile with the grid's base values and then the configuration's overrides."""
-    return replace(profile, **{**GRID_BASE, **config.overrides})
+    return replace(profile, **config.profile_fields())
 
 
 def _digest(*paths: Path) -> str:
@@ -116,7 +120,8 @@ def run_config(profile: Profile, config: StudyConfig, keep_checkpoints: bool = F
     from helpers.recipe import fine_tune
 
     pairs_file, val_file = profile.outputs / "pairs" / "train.jsonl", profile.outputs / "pairs" / "val_ir.json"
-    settings = asdict(config_profile(profile, config)) | {"outputs": str(profile.outputs)}
+    trained = config_profile(profile, config)
+    settings = asdict(trained) | {"outputs": str(profile.outputs)}
     key = hashlib.sha256(json.dumps([settings, _digest(pairs_file, val_file)], sort_keys=True).encode()).hexdigest()[:12]
     out = profile.outputs / "study" / config.name
     row_file = out / "study_row.json"
@@ -124,7 +129,6 @@ def run_config(profile: Profile, config: StudyConfig, keep_checkpoints: bool = F
         saved = json.loads(row_file.read_text(encoding="utf-8"))
         if saved.get("key") == key and (out / "model").exists():
             return {**{k: settings[k] for k in GRID_BASE}, **saved}  # rows saved before a knob joined the grid
-    trained = config_profile(profile, config)
     start = time.perf_counter()
     result = fine_tune(trained, load_pairs(pairs_file), load_ir(val_file), out, progress=True)
     seconds = time.perf_counter() - start

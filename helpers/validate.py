@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from collections.abc import Collection, Mapping
@@ -12,7 +11,7 @@ from pathlib import Path
 from helpers.config import CORPUS_DIR, QUESTIONS_DIR
 from helpers.corpus import Chunk, Document, chunk_documents, is_course_corpus, scan_corpus
 from helpers.dataset import load_user_questions
-from helpers.questions import DataError, Question, evidence_span, questions_per_chunk
+from helpers.questions import DataError, Question, evidence_chunks, questions_per_chunk
 
 # The shipped data promises three questions per chunk; a user's own 30-50 questions cannot.
 COURSE_MIN_PER_CHUNK = 3
@@ -39,8 +38,8 @@ def validate_data(
     scan = scan_corpus(Path(corpus_dir))
     chunks = chunk_documents(scan.documents, chunk_size, chunk_overlap)
     data = load_user_questions(Path(questions_dir), scan.documents, chunks)
-    reviewed = reviewed_non_matches(Path(questions_dir), {d.name for d in data.documents})
-    unlisted = unlisted_key_facts(data.questions, data.documents, data.chunks, reviewed)
+    check_not_also(data.questions, {d.name for d in data.documents})
+    unlisted = unlisted_key_facts(data.questions, data.documents, data.chunks)
     per_chunk = questions_per_chunk(data.relevant, data.chunks)
     per_doc = Counter(q.document for q in data.questions)
     values = sorted(per_chunk.values())
@@ -187,11 +186,12 @@ def unlisted_key_facts(
     evidence, that holds ``FACT_MIN_SHARE`` of them, and at least two or one number with the same unit (or a
     rare decimal), probably states the same fact: a retriever that returns it would be scored a miss. Chunks that
     touch a passage of the question (``evidence`` or ``also``) and documents in ``reviewed[question id]``
-    (the record's ``not_also``) are skipped. One warning per question and document, the best chunk.
+    (default: each record's ``not_also``) are skipped. One warning per question and document, the best chunk.
     """
-    reviewed = reviewed or {}
+    if reviewed is None:
+        reviewed = {q.id: q.not_also for q in questions}
     reader = _FactReader(documents)
-    docs_by_name = {d.name: d for d in documents}
+    touching = evidence_chunks(questions, documents, chunks)
     chunk_forms = {c.id: reader.forms(c.text) for c in chunks}
     chunk_count = Counter(form for forms in chunk_forms.values() for form in forms)
 
@@ -214,14 +214,11 @@ def unlisted_key_facts(
         facts = [f for f in map(telling, reader.facts(q.evidence)) if f]
         if not facts:
             continue
-        spans: dict[str, list[tuple[int, int]]] = {}
-        for which, (document, _) in enumerate(q.passages):
-            spans.setdefault(document, []).append(evidence_span(q, docs_by_name, which))
         skip = set(reviewed.get(q.id, ()))
+        own = set(touching[q.id])
         best: dict[str, tuple[Chunk, list[str]]] = {}
         for chunk in chunks:
-            if chunk.document in skip or any(chunk.start < end and start < chunk.end
-                                             for start, end in spans.get(chunk.document, [])):
+            if chunk.document in skip or chunk.id in own:
                 continue
             matches = {f: match(f, chunk_forms[chunk.id]) for f in facts}
             found = [f.surface for f, strength in matches.items() if strength]
@@ -237,27 +234,10 @@ def unlisted_key_facts(
     return warnings
 
 
-def reviewed_non_matches(questions_path: Path, document_names: Collection[str]) -> dict[str, tuple[str, ...]]:
-    """Read the optional ``not_also`` field of each JSONL question record: documents a person has checked
-    and found not to answer the question, so :func:`unlisted_key_facts` stays quiet about them.
-
-    Returns {question id: document names}; raises DataError naming file, line and field on a bad value.
-    """
-    path = Path(questions_path)
-    files = sorted(path.glob("*.jsonl")) if path.is_dir() else [path] if path.suffix == ".jsonl" else []
-    reviewed: dict[str, tuple[str, ...]] = {}
-    for file in files:
-        for line_no, line in enumerate(file.read_text(encoding="utf-8").splitlines(), 1):
-            record = json.loads(line) if line.strip() else {}
-            value = record.get("not_also")
-            if value is None:
-                continue
-            where = f"{file}:{line_no}"
-            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                raise DataError(f"{where}: field 'not_also' must be a list of document names")
-            unknown = [v for v in value if v not in document_names]
-            if unknown:
-                raise DataError(f"{where}: field 'not_also' names {unknown[0]!r}, which is not in the corpus; "
-                                f"use one of {', '.join(sorted(document_names))}")
-            reviewed[record["id"]] = tuple(value)
-    return reviewed
+def check_not_also(questions: list[Question], document_names: Collection[str]) -> None:
+    """Each ``not_also`` document must be in the corpus; a DataError names the record's file, line and field."""
+    for q in questions:
+        unknown = [name for name in q.not_also if name not in document_names]
+        if unknown:
+            raise DataError(f"{q.source}: field 'not_also' names {unknown[0]!r}, which is not in the corpus; "
+                            f"use one of {', '.join(sorted(document_names))}")
