@@ -7,8 +7,6 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from langchain_text_splitters import RecursiveCharacterTextSplitter
-
 
 @dataclass(frozen=True)
 class Document:
@@ -35,8 +33,12 @@ def chunk_id(document: str, text: str) -> str:
     return f"c-{digest[:16]}"
 
 
-def make_splitter(chunk_size: int = 750, chunk_overlap: int = 20) -> RecursiveCharacterTextSplitter:
-    """The course's splitter: ``chunk_size`` characters at most, ``chunk_overlap`` repeated across each cut."""
+def make_splitter(chunk_size: int = 750, chunk_overlap: int = 20):
+    """The course's splitter, LangChain's ``RecursiveCharacterTextSplitter``: ``chunk_size`` characters at most,
+    ``chunk_overlap`` repeated across each cut."""
+    # Imported here: code that only needs Chunk or Document (training, evaluation) then runs without LangChain.
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
     return RecursiveCharacterTextSplitter(chunk_size=chunk_size, chunk_overlap=chunk_overlap, add_start_index=True)
 
 
