@@ -61,7 +61,7 @@ GOAL_DEVICE = "H100"
 def bundled_model_path() -> str:
     """Folder of the bundled all-MiniLM-L6-v2 (its tokenizer is BERT's uncased 30522-token one)."""
     from helpers.config import BUNDLED_MODEL
-    from helpers.modeling import resolve_model_path
+    from helpers.training.modeling import resolve_model_path
 
     return resolve_model_path(BUNDLED_MODEL)
 
@@ -205,8 +205,8 @@ def measure_throughput(
 ) -> dict:
     """One (model, batch) training-throughput row; an out-of-memory error becomes a row too."""
     from helpers.config import matryoshka_dims
-    from helpers.modeling import embedding_dim
-    from helpers.recipe import build_loss
+    from helpers.lessons.recipe import build_loss
+    from helpers.training.modeling import embedding_dim
 
     row = {"model": name, "batch": batch, "status": "ok"}
     tokenizer = model.tokenizer
@@ -251,8 +251,8 @@ def published_size_run(
     from sentence_transformers import SentenceTransformerTrainer
 
     from helpers.config import get_profile, matryoshka_dims
-    from helpers.modeling import embedding_dim, load_model
-    from helpers.recipe import build_loss, training_arguments
+    from helpers.lessons.recipe import build_loss, training_arguments
+    from helpers.training.modeling import embedding_dim, load_model
 
     row: dict = {"pairs": pairs, "epochs": epochs, "batch": batch, "status": "ok"}
     profile = get_profile("full", model=str(model_dir), epochs=epochs, batch_size=batch)
@@ -415,7 +415,7 @@ def main(argv: list[str] | None = None) -> int:
     import torch
     import transformers
 
-    from helpers.modeling import load_model
+    from helpers.training.modeling import load_model
 
     device = "cuda" if torch.cuda.is_available() else "cpu"
     cfg = settings(args, device)

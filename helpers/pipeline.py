@@ -16,8 +16,8 @@ from pathlib import Path
 import pandas as pd
 
 from helpers.config import QUESTIONS_DIR, Profile
-from helpers.corpus import Chunk, Document, chunk_documents, corpus_folder, load_corpus
-from helpers.dataset import (
+from helpers.data.corpus import Chunk, Document, chunk_documents, corpus_folder, load_corpus
+from helpers.data.dataset import (
     CourseData,
     evidence_course_data,
     ict_course_data,
@@ -28,8 +28,8 @@ from helpers.dataset import (
     question_route,
     questions_file,
 )
-from helpers.jsonl import read_jsonl, write_jsonl  # noqa: F401 (notebook 02 imports write_jsonl here)
-from helpers.questions import DataError, load_questions
+from helpers.data.jsonl import read_jsonl, write_jsonl  # noqa: F401 (notebook 02 imports write_jsonl here)
+from helpers.data.questions import DataError, load_questions
 
 PRODUCED_BY = {
     "chunks.jsonl": "01_load_corpus",
@@ -77,7 +77,8 @@ def step_load_corpus(profile: Profile, corpus_dir: Path | None = None) -> tuple[
 # 02 -------------------------------------------------------------------------------------------
 def _llm_course_data(profile: Profile, documents: list[Document], chunks: list[Chunk]) -> CourseData:
     """Questions from an OpenAI-compatible endpoint, cached per chunk under ``outputs/<profile>/``."""
-    from helpers.generate import LLMConfig, generate_questions, to_course_data
+    from helpers.data.generate import generate_questions, to_course_data
+    from helpers.data.llm_client import LLMConfig
 
     result = generate_questions(chunks, LLMConfig(n_questions=2), cache_path=profile.outputs / "llm_questions.jsonl")
     print(result.summary)
@@ -92,7 +93,7 @@ def _llm_course_data(profile: Profile, documents: list[Document], chunks: list[C
 def load_course_data(profile: Profile, route: str | None = None, questions_dir: Path | None = None) -> CourseData:
     """Documents and chunks saved by notebook 01, plus questions from one route, mapped onto those chunks.
 
-    ``route`` (default: :func:`helpers.dataset.question_route`) is shipped, file, llm or ict.
+    ``route`` (default: :func:`helpers.data.dataset.question_route`) is shipped, file, llm or ict.
     """
     documents = [Document(**r) for r in read_jsonl(require(profile, "corpus.jsonl"))]
     chunks = [Chunk(**r) for r in read_jsonl(require(profile, "chunks.jsonl"))]
@@ -122,7 +123,7 @@ def step_build_pairs(profile: Profile, data: CourseData | None = None, route: st
 # 03 -------------------------------------------------------------------------------------------
 def step_train(profile: Profile, matryoshka: bool = True, progress: bool = True):
     """Notebook 03's ``fine_tune`` on notebook 02's pairs, choosing the checkpoint on val; returns a TrainResult."""
-    from helpers.recipe import fine_tune
+    from helpers.lessons.recipe import fine_tune
 
     pairs = load_pairs(require(profile, "pairs/train.jsonl"))
     val_ir = load_ir(require(profile, "pairs/val_ir.json"))
@@ -138,8 +139,8 @@ def encode_systems(profile: Profile, test_ir: dict) -> dict:
     """Load the base model and each fine-tune that exists; encode the test set once per model (``encode_ir``)."""
     from tqdm.auto import tqdm
 
-    from helpers.evaluation import encode_ir
-    from helpers.modeling import load_model
+    from helpers.evaluation.metrics import encode_ir
+    from helpers.training.modeling import load_model
 
     encoded = {}
     for system, relative in tqdm(SYSTEMS.items(), desc="encode test set", unit="model"):
@@ -155,7 +156,7 @@ def encode_systems(profile: Profile, test_ir: dict) -> dict:
 
 def _only_test_chunks(encoded, keep: set[str]):
     """The published protocol: the same embeddings, with the candidates cut to the chunks in ``keep``."""
-    from helpers.evaluation import Encoded
+    from helpers.evaluation.metrics import Encoded
 
     rows = [i for i, c in enumerate(encoded.corpus_ids) if c in keep]
     return Encoded(encoded.query_ids, [encoded.corpus_ids[i] for i in rows], encoded.queries, encoded.corpus[rows])
@@ -164,7 +165,7 @@ def _only_test_chunks(encoded, keep: set[str]):
 def score_systems(profile: Profile, encoded: dict, test_ir: dict, protocol: str = "whole-corpus"):
     """Every dim of every encoded system (``evaluate_encoded``) plus BM25, bootstrap CIs; saved under results/."""
     from helpers.config import matryoshka_dims
-    from helpers.evaluation import evaluate_bm25, evaluate_encoded, paired_bootstrap, summarize
+    from helpers.evaluation.metrics import evaluate_bm25, evaluate_encoded, paired_bootstrap, summarize
 
     if protocol == "test-chunks-only":
         keep = {c for ids in test_ir["relevant_docs"].values() for c in ids}

@@ -28,7 +28,7 @@ def data_copy(tmp_path: Path) -> Path:
 @pytest.fixture(scope="session")
 def bundled_model():
     from helpers.config import BUNDLED_MODEL
-    from helpers.modeling import load_model
+    from helpers.training.modeling import load_model
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     return load_model(BUNDLED_MODEL, device="cpu")
@@ -36,7 +36,7 @@ def bundled_model():
 
 @pytest.fixture(scope="session")
 def course_data():
-    from helpers.dataset import build_course_data
+    from helpers.data.dataset import build_course_data
 
     return build_course_data()
 

@@ -8,7 +8,7 @@ import math
 import pandas as pd
 import pytest
 
-from helpers.check import (
+from helpers.workshop.checks import (
     ExerciseError,
     check_hard_negative_candidates,
     check_loss,

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from helpers.check import (
+from helpers.lessons.chunking import Document, chunk_documents
+from helpers.workshop.checks import (
     ExerciseError,
     check_ir_sizes,
     check_leak_share,
@@ -14,7 +15,6 @@ from helpers.check import (
     check_straddling,
     check_truncation_counts,
 )
-from helpers.chunking import Document, chunk_documents
 
 TEXT = "\n\n".join(
     f"Paragraph {i} says something about retrieval number {i}. " + "More words follow here. " * (3 + i % 5)

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from test_playground import CORPUS  # the same five chunks as the playground tests
 
-from helpers.check import (
+from helpers.workshop.checks import (
     ExerciseError,
     check_accuracy_at_3_by_search,
     check_best_config_within_budget,
@@ -20,7 +20,7 @@ from helpers.check import (
     check_ranking_by_hand,
     dims_with_overlapping_bands,
 )
-from helpers.playground import build_playground
+from helpers.workshop.playground import build_playground
 
 DIMS = [384, 256, 128, 64, 32]
 

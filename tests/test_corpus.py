@@ -6,7 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from helpers.corpus import Document, chunk_documents, chunk_id, extract_text, html_to_text, load_corpus, plain_to_text
+from helpers.data.corpus import (
+    Document,
+    chunk_documents,
+    chunk_id,
+    extract_text,
+    html_to_text,
+    load_corpus,
+    plain_to_text,
+)
 
 
 def test_html_keeps_block_text_and_joins_inline_tags():

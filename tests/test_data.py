@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers.questions import DataError
-from helpers.validate import validate_data
+from helpers.data.questions import DataError
+from helpers.data.validate import validate_data
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -25,9 +25,9 @@ ENTRY = '''
 import json, sys
 from pathlib import Path
 
-import helpers.recipe as training
+import helpers.lessons.recipe as training
 from helpers.config import get_profile
-from helpers.distributed import main_process_first, rank, world_size
+from helpers.training.distributed import main_process_first, rank, world_size
 from helpers.pipeline import step_build_pairs, step_load_corpus
 
 out = Path(sys.argv[1])
@@ -123,7 +123,7 @@ def test_only_rank_zero_prepares_the_data(ddp_run):
 
 
 def test_model_and_summary_saved(ddp_run):
-    from helpers.modeling import load_model
+    from helpers.training.modeling import load_model
 
     proc, _, outputs = ddp_run
     assert proc.returncode == 0, _failure(proc)

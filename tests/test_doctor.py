@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from helpers import cli_workshop, doctor
+from helpers.cli import workshop as cli_workshop
 from helpers.config import get_profile
-from helpers.doctor import FAIL, OK, WARN, CheckResult
+from helpers.workshop import doctor
+from helpers.workshop.doctor import FAIL, OK, WARN, CheckResult
 
 
 def _requirements(tmp_path: Path, text: str) -> Path:
@@ -118,9 +119,9 @@ def test_unknown_profile_fails_with_the_choices(monkeypatch):
 
 
 def test_low_memory_warns_and_cpu_for_the_full_profile_warns(monkeypatch):
-    import helpers.modeling
+    import helpers.training.modeling
 
-    monkeypatch.setattr(helpers.modeling, "device_name", lambda: "cpu")
+    monkeypatch.setattr(helpers.training.modeling, "device_name", lambda: "cpu")
     device, memory = doctor.check_device(get_profile("full"), memory=lambda: (8.0, 1.5))
     assert device.status == WARN and "GPU" in device.fix
     assert memory.status == WARN and "1.5 GiB available" in memory.detail

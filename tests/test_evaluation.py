@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from sentence_transformers.sentence_transformer.evaluation import InformationRetrievalEvaluator
 
-from helpers.dataset import ir_split, split_questions
-from helpers.evaluation import (
+from helpers.data.dataset import ir_split, split_questions
+from helpers.evaluation.metrics import (
     METRICS,
     encode_ir,
     evaluate_bm25,

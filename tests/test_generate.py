@@ -14,29 +14,22 @@ from pathlib import Path
 import pytest
 from fake_llm_server import FakeLLM, Reply, default_answer, error_body
 
-from helpers import generate
-from helpers.corpus import Chunk, chunk_id
-from helpers.dataset import split_questions, training_pairs
-from helpers.generate import (
-    DEFAULT_PROMPT,
-    GenerationError,
-    LLMConfig,
-    ParseError,
-    QuestionCache,
+from helpers.data import llm_client
+from helpers.data.corpus import Chunk, chunk_id
+from helpers.data.dataset import split_questions, training_pairs
+from helpers.data.generate import (
     agenerate_questions,
     generate_questions,
-    ict_example,
-    ict_examples,
-    parse_questions,
     questions_to_ir,
     questions_to_pairs,
     read_records,
-    resolve_api_key,
-    split_sentences,
     to_course_data,
     write_records,
 )
-from helpers.questions import DataError
+from helpers.data.ict import ict_example, ict_examples, split_sentences
+from helpers.data.llm_answers import ParseError, QuestionCache, parse_questions
+from helpers.data.llm_client import DEFAULT_PROMPT, GenerationError, LLMConfig, resolve_api_key
+from helpers.data.questions import DataError
 
 SECRET = "sk-test-SECRET-123"
 RECORD_FIELDS = {"id", "question", "chunk_id", "document", "source", "model"}
@@ -348,7 +341,7 @@ def test_the_key_never_reaches_logs_output_cache_or_errors(tmp_path, monkeypatch
     }.items():
         assert SECRET not in text, f"the key leaked into {where}"
     assert "***" in repr(result.failures)  # the echoed key was there, and was masked
-    assert SECRET not in repr(generate.make_client(cfg))
+    assert SECRET not in repr(llm_client.make_client(cfg))
 
     with FakeLLM(lambda ctx, hit: Reply(status=401, raw=error_body(f"bad key {SECRET}"))) as server:
         with pytest.raises(GenerationError) as info:
@@ -360,21 +353,21 @@ def test_key_from_env_prompt_or_placeholder(monkeypatch):
     def no_prompt(prompt=""):
         raise AssertionError("getpass must not be called when not interactive")
 
-    monkeypatch.setattr(generate.getpass, "getpass", no_prompt)
+    monkeypatch.setattr(llm_client.getpass, "getpass", no_prompt)
     with pytest.raises(GenerationError, match="set OPENAI_API_KEY"):
         resolve_api_key(interactive=False)
-    assert resolve_api_key(base_url="http://127.0.0.1:11434/v1", interactive=False) == generate.LOCAL_KEY
-    assert resolve_api_key(base_url="http://localhost:1234/v1", interactive=False) == generate.LOCAL_KEY
+    assert resolve_api_key(base_url="http://127.0.0.1:11434/v1", interactive=False) == llm_client.LOCAL_KEY
+    assert resolve_api_key(base_url="http://localhost:1234/v1", interactive=False) == llm_client.LOCAL_KEY
     monkeypatch.setenv("OPENAI_API_KEY", SECRET)
     assert resolve_api_key(interactive=False) == SECRET
     monkeypatch.delenv("OPENAI_API_KEY")
-    monkeypatch.setattr(generate.getpass, "getpass", lambda prompt="": "typed-key")
+    monkeypatch.setattr(llm_client.getpass, "getpass", lambda prompt="": "typed-key")
     assert resolve_api_key(interactive=True) == "typed-key"
 
     def frontend_without_input(prompt=""):
         raise RuntimeError("this frontend does not support input requests")
 
-    monkeypatch.setattr(generate.getpass, "getpass", frontend_without_input)
+    monkeypatch.setattr(llm_client.getpass, "getpass", frontend_without_input)
     with pytest.raises(GenerationError, match="set OPENAI_API_KEY"):
         resolve_api_key(interactive=True)
 
@@ -475,7 +468,7 @@ def test_pairs_ir_and_course_data_from_generated_questions(tmp_path, course_data
 # ----------------------------------------------------------------------------- the CLI
 
 def _cli(argv: list[str]) -> int:
-    from helpers import cli_generate
+    from helpers.cli import generate as cli_generate
 
     parser = argparse.ArgumentParser()
     cli_generate.register(parser.add_subparsers(dest="command", required=True))

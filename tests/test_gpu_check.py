@@ -98,7 +98,7 @@ def test_goals_met_and_missed():
 def test_out_of_memory_is_reported_and_the_next_batch_still_runs(tmp_path, monkeypatch):
     import torch
 
-    from helpers.modeling import load_model
+    from helpers.training.modeling import load_model
 
     gpu_check = load_gpu_check()
     model = load_model(str(gpu_check.build_random_bert(dict(gpu_check.TINY_SHAPE), tmp_path / "tiny")), device="cpu")
@@ -121,7 +121,7 @@ def test_half_precision_checkpoint_loads_with_fp32_weights(tmp_path):
     (transformers 5 otherwise loads a checkpoint in the dtype it was saved in)."""
     import torch
 
-    from helpers.modeling import load_model
+    from helpers.training.modeling import load_model
 
     gpu_check = load_gpu_check()
     saved = load_model(str(gpu_check.build_random_bert(dict(gpu_check.TINY_SHAPE), tmp_path / "fp32")), device="cpu")

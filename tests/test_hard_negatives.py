@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from helpers.config import DIM_WEIGHTS, get_profile, matryoshka_weights
-from helpers.recipe import add_ict_pairs, mine_negatives, training_dataset
+from helpers.lessons.recipe import add_ict_pairs, mine_negatives, training_dataset
 
 # Three topics; the "colbert-b" chunk answers the ColBERT question as well as "colbert-a" does (a fact stated twice).
 PASSAGES = {

@@ -1,6 +1,6 @@
 """One source of truth: notebook 03's code and `python -m helpers train` are the same recipe.
 
-Notebook 03 defines the recipe in cells that `python -m helpers export` copies into helpers/recipe.py (the sync is
+Notebook 03 defines the recipe in cells that `python -m helpers export` copies into helpers/lessons/recipe.py (the sync is
 tested in test_export.py). Here both entry points train under `smoke` on the same pairs with the same seed and must
 give the same val metrics at every epoch and dim, to 1e-6.
 """

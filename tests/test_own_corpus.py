@@ -12,10 +12,10 @@ import pytest
 from fixtures.make_pdf import write_text_pdf
 
 from helpers.config import get_profile
-from helpers.corpus import scan_corpus, truncation_report
-from helpers.dataset import ICT_PROXY_LABEL, load_user_questions, question_route
+from helpers.data.corpus import scan_corpus, truncation_report
+from helpers.data.dataset import ICT_PROXY_LABEL, load_user_questions, question_route
+from helpers.data.questions import DataError
 from helpers.pipeline import step_build_pairs, step_load_corpus
-from helpers.questions import DataError
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "tests" / "fixtures" / "own_corpus"
@@ -211,7 +211,7 @@ def test_validate_data_checks_own_questions(tmp_path):
 
 
 def test_write_questions_records_a_checked_quote(tmp_path):
-    from helpers.cli_generate import write_questions_session
+    from helpers.cli.generate import write_questions_session
 
     out = tmp_path / "mine.jsonl"
     answers = iter([
@@ -229,7 +229,7 @@ def test_write_questions_records_a_checked_quote(tmp_path):
 
 def test_a_pdf_written_for_the_tests_has_a_text_layer(tmp_path):
     path = write_text_pdf(tmp_path / "x.pdf", "First paragraph (with brackets).\n\nSecond one.")
-    from helpers.corpus import pdf_to_text
+    from helpers.data.corpus import pdf_to_text
 
     assert pdf_to_text(path) == "First paragraph (with brackets). Second one."
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from helpers.evaluation import truncate_normalize
-from helpers.playground import BM25, CSS, HIT_COLUMNS, build_playground, build_ui, side_by_side
+from helpers.evaluation.metrics import truncate_normalize
+from helpers.workshop.playground import build_playground, build_ui, side_by_side
+from helpers.workshop.playground.search import BM25, CSS, HIT_COLUMNS
 
 CORPUS = {
     "c-bm25": "BM25 scores a passage by term frequency, saturated by k1, and by inverse document frequency.",
@@ -106,7 +107,7 @@ def test_a_stop_word_query_gives_bm25_zero_scores_not_an_error(playground):
 
 
 def test_latency_of_a_search_is_well_under_a_second(playground):
-    from helpers.playground import latency_summary, time_queries
+    from helpers.workshop.playground import latency_summary, time_queries
 
     times = time_queries(playground, list(QUESTIONS.values()) * 3, dim=128)
     assert list(times.columns) == ["base", "matryoshka", BM25, "total"] and len(times) == 6
@@ -116,7 +117,7 @@ def test_latency_of_a_search_is_well_under_a_second(playground):
 def test_query_encodes_run_on_one_thread_and_restore_the_count():
     import torch
 
-    from helpers.playground import one_cpu_thread
+    from helpers.workshop.playground import one_cpu_thread
 
     before = torch.get_num_threads()
     with one_cpu_thread():
@@ -158,7 +159,7 @@ def _walk(widget):
 def test_missing_outputs_name_the_notebook_to_run(tmp_path, monkeypatch):
     from helpers.config import get_profile
     from helpers.pipeline import MissingStepError
-    from helpers.playground import load_playground
+    from helpers.workshop.playground import load_playground
 
     monkeypatch.setenv("LAB_OUTPUTS", str(tmp_path))
     with pytest.raises(MissingStepError, match="02_build_pairs"):
@@ -171,8 +172,8 @@ def test_missing_outputs_name_the_notebook_to_run(tmp_path, monkeypatch):
 
 def test_a_saved_index_answers_in_its_own_column_with_its_latency(bundled_model, tmp_path):
     pytest.importorskip("faiss")
-    from helpers.index_recipes import IndexConfig
-    from helpers.vector_index import load_index, save_index
+    from helpers.deploy.vector_index import load_index, save_index
+    from helpers.lessons.index_recipes import IndexConfig
 
     vectors = bundled_model.encode_document(list(CORPUS.values()), convert_to_numpy=True)
     config = IndexConfig("binary", 384, 384, multiplier=4)
@@ -196,8 +197,8 @@ def test_a_saved_index_answers_in_its_own_column_with_its_latency(bundled_model,
 
 def test_the_ui_says_which_index_answered(bundled_model, tmp_path):
     pytest.importorskip("ipywidgets")
-    from helpers.index_recipes import IndexConfig
-    from helpers.vector_index import load_index, save_index
+    from helpers.deploy.vector_index import load_index, save_index
+    from helpers.lessons.index_recipes import IndexConfig
 
     vectors = bundled_model.encode_document(list(CORPUS.values()), convert_to_numpy=True)
     served = load_index(save_index(tmp_path / "index", IndexConfig("flat", 128), vectors, list(CORPUS), "bundled"))
@@ -213,10 +214,10 @@ def test_load_playground_picks_up_a_saved_index_unless_stale(tmp_path, monkeypat
     import os
 
     from helpers.config import BUNDLED_MODEL, get_profile
-    from helpers.index_recipes import IndexConfig
-    from helpers.modeling import resolve_model_path
-    from helpers.playground import saved_index
-    from helpers.vector_index import save_index
+    from helpers.deploy.vector_index import save_index
+    from helpers.lessons.index_recipes import IndexConfig
+    from helpers.training.modeling import resolve_model_path
+    from helpers.workshop.playground.search import saved_index
 
     monkeypatch.setenv("LAB_OUTPUTS", str(tmp_path))
     profile = get_profile("smoke")

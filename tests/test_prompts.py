@@ -1,7 +1,7 @@
 """Training and evaluation feed the model the same query text.
 
 A tiny BERT is saved with a query prompt (as snowflake-arctic-embed-l is) and another without.
-Spying on the BERT forward pass while ``helpers.training.train`` runs shows exactly which token
+Spying on the BERT forward pass while ``helpers.training.runs.train`` runs shows exactly which token
 sequences reach the model: train anchors come only from the Trainer's collator, val questions
 only from the evaluator (``MatryoshkaIREvaluator`` -> ``encode_ir`` -> ``encode_query``). Both
 must be the tokens of prompt + question when the model has a prompt, and of the bare question
@@ -44,12 +44,12 @@ def tiny_models(tmp_path_factory):
 
 
 def run_training_and_capture(model_dir: Path, out_dir: Path, monkeypatch) -> list[tuple[int, ...]]:
-    """Train one epoch with ``helpers.training.train``; return every token sequence (padding
+    """Train one epoch with ``helpers.training.runs.train``; return every token sequence (padding
     removed) that went through the BERT forward pass, in training and in evaluation."""
     from transformers import BertModel
 
     from helpers.config import get_profile
-    from helpers.recipe import fine_tune as train
+    from helpers.lessons.recipe import fine_tune as train
 
     seen: list[tuple[int, ...]] = []
     real_forward = BertModel.forward
@@ -90,7 +90,7 @@ def tokenizer():
 
 
 def test_loaded_model_keeps_its_query_prompt(tiny_models):
-    from helpers.modeling import load_model, query_prompt
+    from helpers.training.modeling import load_model, query_prompt
 
     assert query_prompt(load_model(str(tiny_models["with"]), device="cpu")) == PROMPT
     assert query_prompt(load_model(str(tiny_models["without"]), device="cpu")) is None

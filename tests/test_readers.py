@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers.questions import DataError
-from helpers.readers import PairSet, read_llamaindex, read_pairs, read_published, write_llamaindex, write_published
+from helpers.data.questions import DataError
+from helpers.data.readers import PairSet, read_llamaindex, read_pairs, read_published, write_llamaindex, write_published
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "external" / "llms-2023-2024"
 SAMPLE = PairSet(

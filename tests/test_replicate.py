@@ -7,8 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from helpers.readers import PairSet, write_published
-from helpers.replicate import replicate
+from helpers.data.readers import PairSet, write_published
+from helpers.training.replicate import replicate
 
 
 def _write_split(course_data, qids, path: Path) -> None:

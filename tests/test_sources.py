@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from helpers.config import CORPUS_DIR
-from helpers.corpus import load_corpus
-from helpers.sources import (
+from helpers.data.corpus import load_corpus
+from helpers.data.sources import (
     DEFAULT_MANIFEST,
     SOURCES_DIR,
     SourceError,

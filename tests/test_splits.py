@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from helpers.dataset import chunk_groups, ir_split, split_questions, training_pairs
+from helpers.data.dataset import chunk_groups, ir_split, split_questions, training_pairs
 
 
 def test_held_out_chunks_never_trains_on_test_chunks(course_data):

@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 from helpers.__main__ import main
-from helpers.config import get_profile
-from helpers.study import GRID, GRID_BASE, best_on_val, config_profile, grid
+from helpers.config import STUDY_BASE, get_profile
+from helpers.training.study import GRID, best_on_val, config_profile, grid
 
 
 def test_grid_names_and_overrides():
@@ -16,7 +16,7 @@ def test_grid_names_and_overrides():
     with pytest.raises(ValueError, match="unknown configuration"):
         grid(["current", "no-such-recipe"])
     hn = config_profile(get_profile("default"), grid(["hn1"])[0])
-    assert hn.hard_negatives == 1 and hn.epochs == GRID_BASE["epochs"]
+    assert hn.hard_negatives == 1 and hn.epochs == STUDY_BASE["epochs"]
     # "current" is the recipe before the study, whatever the profile's own defaults become
     current = config_profile(get_profile("default", learning_rate=1e-3, hard_negatives=3), grid(["current"])[0])
     assert (current.learning_rate, current.hard_negatives) == (2e-5, 0)

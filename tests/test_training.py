@@ -9,9 +9,9 @@ import pytest
 from transformers import TrainerCallback
 
 from helpers.config import get_profile
-from helpers.dataset import ir_split, split_questions, training_pairs
-from helpers.recipe import fine_tune
-from helpers.training import start_run
+from helpers.data.dataset import ir_split, split_questions, training_pairs
+from helpers.lessons.recipe import fine_tune
+from helpers.training.runs import start_run
 
 
 class CrashAfterFirstSave(TrainerCallback):
@@ -56,8 +56,8 @@ def test_a_changed_setting_trains_afresh(small_run, tmp_path: Path, capsys):
 
 
 def test_recipe_key_ignores_where_files_go_but_not_what_is_learned(tmp_path: Path):
-    from helpers.recipe import training_arguments
-    from helpers.training import recipe_of
+    from helpers.lessons.recipe import training_arguments
+    from helpers.training.runs import recipe_of
 
     pairs = [{"anchor": "a question", "positive": "a passage"}]
     profile = get_profile("smoke")

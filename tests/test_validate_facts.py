@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from helpers.corpus import chunk_documents, load_corpus
-from helpers.questions import DataError, load_questions, map_to_chunks
-from helpers.validate import unlisted_key_facts, validate_data
+from helpers.data.corpus import chunk_documents, load_corpus
+from helpers.data.questions import DataError, load_questions, map_to_chunks
+from helpers.data.validate import unlisted_key_facts, validate_data
 
 DOCS = {
     "a.txt": "ColBERT was created by Omar Khattab and Matei Zaharia and shown at SIGIR 2020. "

@@ -10,19 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers.check import ExerciseError, check_index_budget, check_rescore_multiplier
-from helpers.evaluation import Encoded, evaluate_encoded, truncate_normalize
-from helpers.index_recipes import (
-    IndexConfig,
-    build,
-    build_index,
-    milvus_collection,
-    milvus_search,
-    rerank,
-    search,
-    to_bits,
-)
-from helpers.vector_index import (
+from helpers.deploy.vector_index import (
     budget_table,
     load_index,
     memory_table,
@@ -35,6 +23,18 @@ from helpers.vector_index import (
     scale_configs,
     synthetic_distractors,
 )
+from helpers.evaluation.metrics import Encoded, evaluate_encoded, truncate_normalize
+from helpers.lessons.index_recipes import (
+    IndexConfig,
+    build,
+    build_index,
+    milvus_collection,
+    milvus_search,
+    rerank,
+    search,
+    to_bits,
+)
+from helpers.workshop.checks import ExerciseError, check_index_budget, check_rescore_multiplier
 
 
 def unit_vectors(n: int, dim: int = 64, seed: int = 0) -> np.ndarray:
@@ -219,7 +219,7 @@ def test_budget_checker_accepts_the_best_fit_and_rejects_the_rest(capsys):
 
 
 def test_multiplier_checker_accepts_the_smallest_depth_only(toy, capsys):
-    from helpers.check import smallest_rescore_multiplier
+    from helpers.workshop.checks import smallest_rescore_multiplier
 
     expected = smallest_rescore_multiplier(toy, target=0.95, candidates=(1, 2, 4, 8, 16, 30))
     assert expected is not None
@@ -242,7 +242,7 @@ def test_scale_configs_start_with_exact_search():
 def tiny_outputs(tmp_path, monkeypatch) -> Path:
     """A smoke profile's outputs with a six-chunk test set and the bundled model standing in for notebook 03's."""
     from helpers.config import BUNDLED_MODEL
-    from helpers.modeling import resolve_model_path
+    from helpers.training.modeling import resolve_model_path
 
     monkeypatch.setenv("LAB_OUTPUTS", str(tmp_path))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")

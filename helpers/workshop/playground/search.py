@@ -1,0 +1,296 @@
+"""Search playground (notebook 06): one question, top-k chunks from the base model, the fine-tuned
+model and BM25 side by side, at any Matryoshka dim.
+
+Each model's corpus is encoded once, at full dimension. For a dim ``d`` the corpus matrix is
+truncated to its first ``d`` columns and re-normalised once (then cached), so a query costs one
+query encode per model plus a matrix-vector product. :meth:`Playground.search` is a plain
+function returning a DataFrame; :func:`build_ui` wraps it in ipywidgets for a notebook frontend.
+
+When notebook 07 has saved an index under ``outputs/<profile>/index``, :func:`load_playground` adds one more
+column: the fine-tuned model's query searched through that faiss index (named in the column), with the
+index's own search time beside the query's total.
+"""
+
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from helpers.config import Profile, matryoshka_dims
+from helpers.evaluation.metrics import bm25_index, rank_by_scores, truncate_normalize
+
+BM25 = "BM25"
+TUNED = "matryoshka"  # the fine-tuned model, whose vectors a saved index holds
+SYSTEM_ORDER = ("base", TUNED, BM25)
+HIT_COLUMNS = ["system", "rank", "score", "chunk_id", "document", "relevant", "relevant_rank", "ms", "text"]
+# CSS classes a browser test (tests/browser) looks for.
+CSS = {
+    "box": "playground",
+    "questions": "playground-questions",
+    "query": "playground-query",
+    "search": "playground-search",
+    "dim": "playground-dim",
+    "k": "playground-k",
+    "status": "playground-status",
+    "results": "playground-results",
+}
+
+
+@dataclass
+class Playground:
+    """Everything a search needs, built once: the corpus, each model with its full-dim corpus
+    embeddings, a BM25 index, and the test questions with their relevant chunks."""
+
+    corpus_ids: list[str]
+    corpus_texts: list[str]
+    documents: list[str]
+    models: dict[str, Any]
+    embeddings: dict[str, np.ndarray]
+    bm25: Any
+    dims: list[int]
+    questions: dict[str, str] = field(default_factory=dict)
+    relevant_docs: dict[str, list[str]] = field(default_factory=dict)
+    index: Any = None  # a helpers.deploy.vector_index.ServedIndex over the fine-tuned model's vectors, or None
+    index_search_ms: float = float("nan")  # the index's own search time for the last query
+    position: dict[str, int] = field(init=False, repr=False)
+    _by_dim: dict[tuple[str, int], np.ndarray] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self.position = {chunk_id: i for i, chunk_id in enumerate(self.corpus_ids)}
+
+    def corpus_at(self, system: str, dim: int) -> np.ndarray:
+        """The system's corpus vectors truncated to ``dim`` and re-normalised (computed once per dim)."""
+        key = (system, dim)
+        if key not in self._by_dim:
+            self._by_dim[key] = truncate_normalize(self.embeddings[system], dim)
+        return self._by_dim[key]
+
+    def relevant_for(self, query: str) -> set[str]:
+        """Relevant chunk ids when ``query`` is a test question verbatim, else an empty set."""
+        wanted = query.strip()
+        for qid, text in self.questions.items():
+            if text.strip() == wanted:
+                return set(self.relevant_docs.get(qid, []))
+        return set()
+
+    @property
+    def index_system(self) -> str | None:
+        """The column name of the saved index (which index answers), or None without one."""
+        return None if self.index is None else f"fine-tuned via {self.index.name}"
+
+    def query_vector(self, system: str, query: str) -> np.ndarray:
+        """The model's full-dim query embedding (one row), encoded on one CPU thread."""
+        with one_cpu_thread():
+            return self.models[system].encode_query([query], convert_to_numpy=True).astype(np.float32)
+
+    def scores(self, system: str, query: str, dim: int, vector: np.ndarray | None = None) -> np.ndarray:
+        """One score per chunk: cosine at ``dim`` for a model, the BM25 score for BM25."""
+        if system == BM25:
+            import bm25s
+
+            tokens = bm25s.tokenize([query], stopwords="en", return_ids=False, show_progress=False)[0]
+            if not tokens:  # only stop words: BM25 has nothing to match
+                return np.zeros(len(self.corpus_ids), dtype=np.float32)
+            return np.asarray(self.bm25.get_scores(tokens), dtype=np.float32)
+        vector = self.query_vector(system, query) if vector is None else vector
+        return (self.corpus_at(system, dim) @ truncate_normalize(vector, dim)[0]).astype(np.float32)
+
+    def search(self, query: str, dim: int | None = None, k: int = 5) -> pd.DataFrame:
+        """Top-``k`` chunks per system for ``query`` at Matryoshka ``dim`` (default: full dim).
+
+        One row per (system, rank) with columns :data:`HIT_COLUMNS`; ``ms`` is that system's time
+        for this query (encode + score + rank), ``relevant`` marks the test set's relevant chunks
+        when the query is a test question, and ``relevant_rank`` is where the first relevant chunk
+        landed in the full ranking (NaN otherwise).
+        """
+        query = validate_query(query)
+        dim = self.dims[0] if dim is None else validate_dim(dim, self.dims)
+        k = validate_k(k, len(self.corpus_ids))
+        relevant = self.relevant_for(query)
+        rows = []
+        encoded: dict[str, tuple[np.ndarray, float]] = {}  # the fine-tuned query vector, reused by the index
+        for system in self.systems:
+            if system == self.index_system:
+                rows += self._index_rows(query, k, relevant, encoded)
+                continue
+            start = time.perf_counter()
+            vector = None if system == BM25 else self.query_vector(system, query)
+            if vector is not None:
+                encoded[system] = (vector, (time.perf_counter() - start) * 1000)
+            scores = self.scores(system, query, dim, vector)
+            ranked = rank_by_scores(scores[None, :], self.corpus_ids, k=len(self.corpus_ids))[0]
+            ms = (time.perf_counter() - start) * 1000
+            first_relevant = next((i + 1 for i, c in enumerate(ranked) if c in relevant), np.nan)
+            for rank, chunk_id in enumerate(ranked[:k], start=1):
+                i = self.position[chunk_id]
+                rows.append({
+                    "system": system, "rank": rank, "score": float(scores[i]), "chunk_id": chunk_id,
+                    "document": self.documents[i], "relevant": chunk_id in relevant,
+                    "relevant_rank": first_relevant, "ms": ms, "text": self.corpus_texts[i],
+                })
+        return pd.DataFrame(rows, columns=HIT_COLUMNS)
+
+    def _index_rows(self, query: str, k: int, relevant: set[str], encoded: dict) -> list[dict]:
+        """Hit rows answered by the saved index: the fine-tuned column's query vector (encoded once per search)
+        searched at the index's own dims. ``ms`` is the index search alone (also kept in
+        :attr:`index_search_ms`): the encode is counted once, in the fine-tuned column. ``relevant_rank`` is
+        NaN when the relevant chunk is not in the top k."""
+        if TUNED not in encoded:
+            start = time.perf_counter()
+            encoded[TUNED] = (self.query_vector(TUNED, query), (time.perf_counter() - start) * 1000)
+        vector, _ = encoded[TUNED]
+        chunk_ids, scores, self.index_search_ms = self.index.search(vector[0], k)
+        first_relevant = next((i + 1 for i, c in enumerate(chunk_ids) if c in relevant), np.nan)
+        rows = []
+        for rank, (chunk_id, score) in enumerate(zip(chunk_ids, scores), start=1):
+            i = self.position[chunk_id]
+            rows.append({
+                "system": self.index_system, "rank": rank, "score": score, "chunk_id": chunk_id,
+                "document": self.documents[i], "relevant": chunk_id in relevant, "relevant_rank": first_relevant,
+                "ms": self.index_search_ms, "text": self.corpus_texts[i],
+            })
+        return rows
+
+    @property
+    def systems(self) -> list[str]:
+        """The models in display order, the saved index (when there is one), then BM25."""
+        ordered = [s for s in SYSTEM_ORDER if s in self.models]
+        extra = [self.index_system] if self.index_system else []
+        return ordered + [s for s in self.models if s not in SYSTEM_ORDER] + extra + [BM25]
+
+
+@contextmanager
+def one_cpu_thread():
+    """Run torch CPU ops on one thread inside the block, then restore the previous count.
+
+    One short query is too small to share between threads: on a busy 2-core machine, two torch
+    threads made a single query encode about 25 times slower than one thread (500 ms against 20 ms).
+    """
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+def validate_query(query: str) -> str:
+    if not isinstance(query, str) or not query.strip():
+        raise ValueError("the query is empty: type a question (or pick one of the test questions)")
+    return query.strip()
+
+
+def validate_dim(dim: int, dims: list[int]) -> int:
+    if int(dim) not in dims:
+        raise ValueError(f"dim {dim} is not one of the Matryoshka dims {dims}: pick one of those")
+    return int(dim)
+
+
+def validate_k(k: int, n_chunks: int) -> int:
+    if not 1 <= int(k) <= n_chunks:
+        raise ValueError(f"k={k}: choose a number of results between 1 and {n_chunks} (the corpus size)")
+    return int(k)
+
+
+def build_playground(
+    models: dict[str, Any],
+    corpus: dict[str, str],
+    documents: dict[str, str] | None = None,
+    questions: dict[str, str] | None = None,
+    relevant_docs: dict[str, list[str]] | None = None,
+    batch_size: int = 32,
+    index: Any = None,
+) -> Playground:
+    """Encode ``corpus`` once per model at full dim and index it for BM25 (bm25s, English stop words).
+
+    ``index`` (a :class:`helpers.deploy.vector_index.ServedIndex` over the same chunks, built from the ``matryoshka``
+    model's vectors) adds a column answered through that index.
+    """
+    from helpers.training.modeling import embedding_dim
+
+    if not corpus:
+        raise ValueError("the corpus is empty: nothing to search")
+    corpus_ids = list(corpus)
+    texts = [corpus[c] for c in corpus_ids]
+    embeddings = {
+        name: model.encode_document(texts, batch_size=batch_size, convert_to_numpy=True).astype(np.float32)
+        for name, model in models.items()
+    }
+    full_dim = min(embedding_dim(m) for m in models.values())
+    bm25 = bm25_index(texts)
+    documents = documents or {}
+    if index is not None and (TUNED not in models or sorted(index.chunk_ids) != sorted(corpus_ids)):
+        raise ValueError("the index must hold the same chunks as the corpus, encoded by the 'matryoshka' model")
+    return Playground(
+        corpus_ids=corpus_ids, corpus_texts=texts, documents=[documents.get(c, "") for c in corpus_ids],
+        models=dict(models), embeddings=embeddings, bm25=bm25, dims=matryoshka_dims(full_dim),
+        questions=dict(questions or {}), relevant_docs={q: list(v) for q, v in (relevant_docs or {}).items()},
+        index=index,
+    )
+
+
+def load_playground(profile: Profile) -> Playground:
+    """The course's playground: base model vs notebook 03's Matryoshka model over notebook 02's corpus.
+
+    Stops with :func:`helpers.pipeline.require`'s message (naming the notebook to run) when an
+    earlier step's output is missing. When notebook 07 saved an index for this model and corpus
+    (``outputs/<profile>/index``), a fourth column searches through it (see :func:`saved_index`).
+    """
+    from helpers.data.dataset import load_ir
+    from helpers.pipeline import read_jsonl, require
+    from helpers.training.modeling import load_model
+
+    test_ir = load_ir(require(profile, "pairs/test_ir.json"))
+    tuned_path = require(profile, "matryoshka/model")
+    chunks_file = profile.outputs / "chunks.jsonl"
+    documents = {r["id"]: r["document"] for r in read_jsonl(chunks_file)} if chunks_file.exists() else {}
+    models = {
+        "base": load_model(profile.model, profile.max_seq_length),
+        "matryoshka": load_model(str(tuned_path)),
+    }
+    index = saved_index(profile, list(test_ir["corpus"]))
+    return build_playground(models, test_ir["corpus"], documents, test_ir["queries"], test_ir["relevant_docs"],
+                            index=index)
+
+
+def saved_index(profile: Profile, corpus_ids: list[str]):
+    """Notebook 07's saved index for this profile, or None (with a line saying why) when there is none, it
+    holds other chunks, or the fine-tuned model is newer than it."""
+    from helpers.deploy.vector_index import INDEX_FOLDER, load_index
+
+    folder = profile.outputs / INDEX_FOLDER
+    meta = folder / "meta.json"
+    if not meta.exists():
+        return None
+    tuned = profile.outputs / "matryoshka" / "model"
+    newest_model_file = max((p.stat().st_mtime for p in tuned.rglob("*") if p.is_file()), default=0.0)
+    if newest_model_file > meta.stat().st_mtime:
+        print(f"not using {folder}: the fine-tuned model is newer than the index; re-run notebook 07 to rebuild it")
+        return None
+    index = load_index(folder)
+    if sorted(index.chunk_ids) != sorted(corpus_ids):
+        print(f"not using {folder}: it holds other chunks than this corpus; re-run notebook 07 to rebuild it")
+        return None
+    return index
+
+
+def time_queries(playground: Playground, queries: list[str], dim: int | None = None, k: int = 5) -> pd.DataFrame:
+    """Milliseconds per query and system (one row per query), from :meth:`Playground.search`."""
+    rows = []
+    for query in queries:
+        hits = playground.search(query, dim, k)
+        per_system = hits.groupby("system", sort=False)["ms"].first()
+        rows.append({**per_system.to_dict(), "total": float(per_system.sum())})
+    return pd.DataFrame(rows)
+
+
+def latency_summary(times: pd.DataFrame) -> pd.DataFrame:
+    """Median, 95th percentile and max milliseconds per system, rounded for display."""
+    return times.agg(["median", lambda s: s.quantile(0.95), "max"]).set_axis(["median ms", "p95 ms", "max ms"]).T.round(1)
