@@ -27,8 +27,10 @@ from helpers.data.dataset import (
     prepare_pairs,
     question_route,
     questions_file,
+    write_pairs,
 )
 from helpers.data.jsonl import read_jsonl, write_jsonl  # noqa: F401 (notebook 02 imports write_jsonl here)
+from helpers.data.own_test import ict_all_chunks, own_test_sets, test_questions_file  # noqa: F401 (notebook 02)
 from helpers.data.questions import DataError, load_questions
 
 PRODUCED_BY = {
@@ -117,7 +119,12 @@ def load_course_data(profile: Profile, route: str | None = None, questions_dir: 
 def step_build_pairs(profile: Profile, data: CourseData | None = None, route: str | None = None) -> dict[str, Path]:
     """Notebook 02 in one call: questions from a route, split, pairs and IR sets written under ``pairs/``."""
     route = route or question_route()
-    return prepare_pairs(profile, data or load_course_data(profile, route), route=route)
+    data = data or load_course_data(profile, route)
+    own = test_questions_file()
+    if own:  # $LAB_TEST_QUESTIONS: your own questions are the test set, the route's pairs train
+        data, splits, train, val_ir, test_ir = own_test_sets(data, profile, route, own)
+        return write_pairs(profile, splits, train, val_ir, test_ir, route=route)
+    return prepare_pairs(profile, data, route=route)
 
 
 # 03 -------------------------------------------------------------------------------------------

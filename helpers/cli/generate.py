@@ -118,20 +118,23 @@ def _next_id(used: set[str]) -> str:
 
 
 def _ask_evidence(chunk, doc_text: str, ask, say) -> str | None:
-    """Ask for a quote until it is usable (in this chunk, once in its document, 40-300 characters)."""
-    from helpers.data.questions import EVIDENCE_MAX_CHARS, EVIDENCE_MIN_CHARS
+    """Ask for a quote until it is usable (in this chunk, once in its document); whitespace and line breaks count
+    alike, and a quote outside 40-300 characters is kept with a warning, as ``validate-data`` does."""
+    from helpers.data.questions import EVIDENCE_MAX_CHARS, EVIDENCE_MIN_CHARS, find_quote
 
     while True:
         quote = " ".join(ask("evidence: a quote from the chunk that answers it (Enter: drop the question)> ").split())
         if not quote:
             return None
-        if not EVIDENCE_MIN_CHARS <= len(quote) <= EVIDENCE_MAX_CHARS:
-            say(f"  the quote has {len(quote)} characters; quote {EVIDENCE_MIN_CHARS}-{EVIDENCE_MAX_CHARS}")
-        elif quote not in chunk.text:
-            say("  not found in this chunk: copy it exactly, within one paragraph")
-        elif doc_text.count(quote) != 1:
-            say(f"  it occurs {doc_text.count(quote)} times in {chunk.document}: quote a longer passage")
+        in_document = find_quote(doc_text, quote)
+        if not find_quote(chunk.text, quote):
+            say("  not found in this chunk: copy it from the chunk shown above")
+        elif len(in_document) != 1:
+            say(f"  it occurs {len(in_document)} times in {chunk.document}: quote a longer passage")
         else:
+            if not EVIDENCE_MIN_CHARS <= len(quote) <= EVIDENCE_MAX_CHARS:
+                say(f"  kept, with a warning: the quote has {len(quote)} characters; {EVIDENCE_MIN_CHARS}-"
+                    f"{EVIDENCE_MAX_CHARS} are easiest to check (validate-data warns about it)")
             return quote
 
 

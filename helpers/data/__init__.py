@@ -12,7 +12,14 @@ This file imports only light modules (no torch, no LangChain), so the ``data.dat
 notebook 02's ``helpers.lessons.splits``, is imported as a module of its own.
 """
 
-from helpers.data.corpus import corpus_folder, load_corpus, scan_corpus, truncation_report
+from helpers.data.corpus import (
+    corpus_folder,
+    load_corpus,
+    markdown_to_text,
+    plain_to_text,
+    scan_corpus,
+    truncation_report,
+)
 from helpers.data.ict import ict_example, ict_examples
 from helpers.data.questions import (
     DataError,
@@ -22,7 +29,7 @@ from helpers.data.questions import (
     map_to_chunks,
     questions_per_chunk,
 )
-from helpers.lessons.chunking import Chunk, Document, chunk_documents
+from helpers.lessons.chunking import Chunk, Document, chunk_documents  # noqa: I001 (after the data modules)
 
 __all__ = [
     "Chunk",
@@ -36,6 +43,8 @@ __all__ = [
     "ict_examples",
     "load_corpus",
     "load_questions",
+    "markdown_to_text",
+    "plain_to_text",
     "map_to_chunks",
     "questions_per_chunk",
     "scan_corpus",

@@ -1,7 +1,8 @@
 """Load documents, extract clean text, and cut it into chunks with stable ids.
 
 Text extraction is deterministic so that evidence quotes in ``data/questions`` can be
-matched verbatim against it: every paragraph (HTML block, Markdown/plain-text paragraph)
+matched against it: Markdown is rendered to the text a reader sees (markdown-it-py), and every paragraph
+(HTML block, Markdown block, plain-text paragraph)
 has its internal whitespace collapsed to single spaces, and paragraphs are joined by a
 blank line.
 """
@@ -22,6 +23,7 @@ log = logging.getLogger(__name__)
 
 CORPUS_ENV = "LAB_CORPUS"
 SUPPORTED_SUFFIXES = (".html", ".htm", ".md", ".markdown", ".txt", ".pdf")
+MARKDOWN_SUFFIXES = (".md", ".markdown")
 # A document holding more than this share of the corpus's characters dominates training and test.
 DOMINANT_SHARE = 0.5
 
@@ -51,8 +53,77 @@ def html_to_text(html: str) -> str:
 
 
 def plain_to_text(raw: str) -> str:
-    """Split plain text or Markdown on blank lines and tidy whitespace inside paragraphs."""
+    """Split plain text on blank lines and tidy whitespace inside paragraphs."""
     return _join_paragraphs(re.split(r"\n\s*\n", raw))
+
+
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n.*?\n(?:---|\.\.\.)[ \t]*\n", re.S)
+# MkDocs / Python-Markdown admonitions: `!!! note "Title"` (or `???` collapsible) and an indented body.
+_ADMONITION = re.compile(r'^(?:!!!|\?\?\?\+?)[ \t]+([\w-]+)(?:[ \t]+"([^"]*)")?[ \t]*$')
+
+
+def _unfold_admonitions(raw: str) -> str:
+    """An admonition's title becomes a paragraph and its indented body ordinary text (CommonMark would read the
+    body as a code block)."""
+    out: list[str] = []
+    inside = False
+    for line in raw.split("\n"):
+        match = _ADMONITION.match(line)
+        if match:
+            out += ["", match.group(2) if match.group(2) is not None else match.group(1).capitalize(), ""]
+            inside = True
+        elif inside and (line.startswith("    ") or line.startswith("\t") or not line.strip()):
+            out.append(line[4:] if line.startswith("    ") else line.lstrip("\t"))
+        else:
+            inside = False
+            out.append(line)
+    return "\n".join(out)
+
+
+def _inline_text(token) -> str:
+    """What a reader sees of one inline token: text and inline code, line breaks as spaces; no markup, no raw HTML
+    tags, no images."""
+    parts = []
+    for child in token.children or []:
+        if child.type in ("text", "code_inline"):
+            parts.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append(" ")
+    return "".join(parts)
+
+
+def markdown_to_text(raw: str) -> str:
+    """Extract the text a reader of the rendered page sees, with markdown-it-py (CommonMark plus tables).
+
+    Headings, paragraphs, list items and table rows become one paragraph each; emphasis, backticks and link
+    syntax are removed (a link keeps its text); code blocks keep their code as text; raw HTML is reduced to its
+    text; YAML front matter is dropped and admonitions (``!!! note``) keep their title and body.
+    """
+    from markdown_it import MarkdownIt  # imported here: only Markdown files need it
+
+    tokens = MarkdownIt("commonmark").enable("table").parse(_unfold_admonitions(_FRONT_MATTER.sub("", raw)))
+    paragraphs: list[str] = []
+    row: list[str] | None = None
+    for token in tokens:
+        if token.type == "tr_open":
+            row = []
+        elif token.type == "tr_close" and row is not None:
+            paragraphs.append(" ".join(row))
+            row = None
+        elif token.type == "inline":
+            (row if row is not None else paragraphs).append(_inline_text(token))
+        elif token.type in ("fence", "code_block"):
+            paragraphs.append(token.content)
+        elif token.type == "html_block":
+            paragraphs.append(html_to_text(token.content) or _html_fragment_text(token.content))
+    return _join_paragraphs(paragraphs)
+
+
+def _html_fragment_text(html: str) -> str:
+    """The text of an HTML fragment without block elements (e.g. ``<div>...</div>``)."""
+    from bs4 import BeautifulSoup
+
+    return BeautifulSoup(html, "html.parser").get_text(" ")
 
 
 def pdf_to_text(path: Path) -> str:
@@ -85,8 +156,14 @@ def extract_text(path: Path) -> str:
         )
     if suffix == ".pdf":
         return pdf_to_text(path)
-    raw, _ = read_utf8(path)
-    return html_to_text(raw) if suffix in (".html", ".htm") else plain_to_text(raw)
+    return text_of(read_utf8(path)[0], suffix)
+
+
+def text_of(raw: str, suffix: str) -> str:
+    """The clean text of a file's contents, by the file's suffix (HTML, Markdown or plain text)."""
+    if suffix in (".html", ".htm"):
+        return html_to_text(raw)
+    return markdown_to_text(raw) if suffix in MARKDOWN_SUFFIXES else plain_to_text(raw)
 
 
 @dataclass
@@ -136,7 +213,7 @@ def _extract_one(path: Path, scan: CorpusScan) -> str | None:
     raw, problem = read_utf8(path)
     if problem:
         scan.problems.append(problem)
-    text = html_to_text(raw) if suffix in (".html", ".htm") else plain_to_text(raw)
+    text = text_of(raw, suffix)
     if not text.strip():
         scan.problems.append(f"{path}: no text (the file holds only whitespace or markup); skipped")
         return None

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import re
 from pathlib import Path
 
 from helpers.config import CORPUS_DIR, QUESTIONS_DIR, Profile
@@ -28,6 +27,7 @@ from helpers.data.corpus import (
     user_path,
 )
 from helpers.data.jsonl import read_jsonl, write_jsonl
+from helpers.data.problems import Problem, raise_if_errors
 from helpers.data.questions import (
     DataError,
     Question,
@@ -35,6 +35,7 @@ from helpers.data.questions import (
     evidence_chunks,
     load_questions,
     map_to_chunks,
+    quote_pattern,
 )
 from helpers.lessons.splits import SPLITS, CourseData, chunk_groups, ir_split, split_questions, training_pairs
 
@@ -46,6 +47,7 @@ __all__ = [
 
 QUESTIONS_ENV = "LAB_QUESTIONS"
 QUESTIONS_FILE_ENV = "LAB_QUESTIONS_FILE"
+TEST_QUESTIONS_ENV = "LAB_TEST_QUESTIONS"  # your own questions as the test set (helpers.data.own_test)
 ROUTES = ("shipped", "file", "llm", "ict")
 ICT_PROXY_LABEL = (
     "ICT PROXY test set: each query is a sentence cut out of its held-out chunk, which is searched without it. "
@@ -73,6 +75,9 @@ def question_route(corpus_dir: Path | None = None) -> str:
 def describe_route(route: str) -> str:
     """One line saying where this run's questions come from (and, for ict, that its test set is a proxy)."""
     note = _ROUTE_NOTES[route]
+    if os.environ.get(TEST_QUESTIONS_ENV, "").strip() and route in ("ict", "llm"):
+        return (f"questions: {route} for training; test: your own questions from ${TEST_QUESTIONS_ENV} "
+                f"({os.environ[TEST_QUESTIONS_ENV].strip()}), never trained on")
     if route == "ict" and not os.environ.get(QUESTIONS_ENV):
         note += f". Chosen because {QUESTIONS_ENV} is unset and the corpus is your own; set it to file or llm for real questions"
     return note
@@ -105,27 +110,16 @@ def _pair_format(path: Path) -> bool:
     return isinstance(data, dict) and ("relevant_contexts" in data or "relevant_docs" in data)
 
 
-def _collapsed(text: str) -> tuple[str, list[int]]:
-    """``text`` with every whitespace run made one space, and the original offset of each character."""
-    out: list[str] = []
-    offsets: list[int] = []
-    for match in re.finditer(r"\S+", text):
-        if out:
-            out.append(" ")
-            offsets.append(match.start())
-        out.append(match.group())
-        offsets.extend(range(match.start(), match.end()))
-    return "".join(out), offsets
-
-
-def _locate(passage: str, docs: list[Document], collapsed: dict[str, tuple[str, list[int]]]):
-    """(document, start, end) of ``passage`` in the corpus, whitespace ignored; None when absent."""
-    needle = " ".join(passage.split())
+def _locate(passage: str, docs: list[Document]):
+    """(document, start, end) of the first occurrence of ``passage`` in the corpus, whitespace collapsed (see
+    :func:`helpers.data.questions.find_quote`); None when absent."""
+    pattern = quote_pattern(passage)
+    if pattern is None:
+        return None
     for doc in docs:
-        text, offsets = collapsed[doc.name]
-        at = text.find(needle) if needle else -1
-        if at >= 0:
-            return doc, offsets[at], offsets[at + len(needle) - 1] + 1
+        match = pattern.search(doc.text)
+        if match:
+            return doc, match.start(), match.end()
     return None
 
 
@@ -137,7 +131,6 @@ def pairs_to_course_data(path: Path, documents: list[Document], chunks: list[Chu
     from helpers.data.readers import read_pairs
 
     pairs = read_pairs(path)
-    collapsed = {d.name: _collapsed(d.text) for d in documents}
     by_doc: dict[str, list[Chunk]] = {}
     for chunk in chunks:
         by_doc.setdefault(chunk.document, []).append(chunk)
@@ -146,7 +139,7 @@ def pairs_to_course_data(path: Path, documents: list[Document], chunks: list[Chu
         scored: dict[str, int] = {}
         document = ""
         for pid in passage_ids:
-            found = _locate(pairs.corpus[pid], documents, collapsed)
+            found = _locate(pairs.corpus[pid], documents)
             if found is None:
                 raise DataError(
                     f"{path}: question {qid!r}: passage {pid!r} is not in the extracted text of any document in the "
@@ -165,13 +158,24 @@ def pairs_to_course_data(path: Path, documents: list[Document], chunks: list[Chu
     return CourseData(documents, chunks, questions, relevant)
 
 
-def load_user_questions(path: Path, documents: list[Document], chunks: list[Chunk]) -> CourseData:
-    """Questions from a JSONL file or folder (this course's format) or a published/LlamaIndex pair file."""
+def load_user_questions(
+    path: Path, documents: list[Document], chunks: list[Chunk], problems: list[Problem] | None = None
+) -> CourseData:
+    """Questions from a JSONL file or folder (this course's format) or a published/LlamaIndex pair file.
+
+    Every record of a JSONL file is checked, its evidence located too: given a ``problems`` list, the problems
+    are appended to it and the bad records left out; without one, a DataError lists every error at once.
+    """
     path = Path(path)
     if _pair_format(path):
         return pairs_to_course_data(path, documents, chunks)
-    questions = load_questions(path)
-    return evidence_course_data(questions, documents, chunks)
+    found: list[Problem] = [] if problems is None else problems
+    questions = load_questions(path, problems=found)
+    relevant = map_to_chunks(questions, documents, chunks, problems=found)
+    if problems is None:
+        raise_if_errors(found)
+    placed = [q for q in questions if q.id in relevant]
+    return CourseData(documents, chunks, placed, relevant, touching=evidence_chunks(placed, documents, chunks))
 
 
 def evidence_course_data(questions: list[Question], documents: list[Document], chunks: list[Chunk]) -> CourseData:
@@ -267,7 +271,7 @@ def write_pairs(
     for name, ir in (("val", val_ir), ("test", test_ir)):
         paths[name].write_text(json.dumps(ir, ensure_ascii=False), encoding="utf-8")
     meta = {"regime": profile.split_regime, "seed": profile.seed, "questions": route,
-            "proxy": route == "ict", **splits}
+            "proxy": test_ir.get("label") == ICT_PROXY_LABEL, "test_label": test_ir.get("label"), **splits}
     paths["splits"].write_text(json.dumps(meta, indent=1), encoding="utf-8")
     return paths
 

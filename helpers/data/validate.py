@@ -11,7 +11,8 @@ from pathlib import Path
 from helpers.config import CORPUS_DIR, QUESTIONS_DIR
 from helpers.data.corpus import Chunk, Document, chunk_documents, is_course_corpus, scan_corpus
 from helpers.data.dataset import load_user_questions
-from helpers.data.questions import DataError, Question, evidence_chunks, questions_per_chunk
+from helpers.data.problems import NOT_IN_CORPUS, Problem, raise_if_errors
+from helpers.data.questions import Question, evidence_chunks, questions_per_chunk
 
 # The shipped data promises three questions per chunk; a user's own 30-50 questions cannot.
 COURSE_MIN_PER_CHUNK = 3
@@ -28,17 +29,22 @@ def validate_data(
     chunk_size: int = 750,
     chunk_overlap: int = 20,
     min_questions_per_chunk: int = 0,
+    problems: list[Problem] | None = None,
 ) -> dict:
-    """Validate a corpus and its questions; raise DataError naming file, line and field on a problem.
+    """Validate a corpus and its questions; every problem names its file, line and field, and what to do.
 
-    ``questions_dir`` is a JSONL file, a folder of them, or a published/LlamaIndex pair file. Files
-    of the corpus that cannot be used are reported in ``corpus_problems``, not raised. Returns the
-    counts that ``validate-data`` prints.
+    ``questions_dir`` is a JSONL file, a folder of them, or a published/LlamaIndex pair file. Every record is
+    checked: given a ``problems`` list, every problem is appended to it and the counts are those of the good
+    records; without one, a DataError lists every error at once. Files of the corpus that cannot be used are
+    reported in ``corpus_problems``, not raised. Returns the counts that ``validate-data`` prints.
     """
+    found: list[Problem] = [] if problems is None else problems
     scan = scan_corpus(Path(corpus_dir))
     chunks = chunk_documents(scan.documents, chunk_size, chunk_overlap)
-    data = load_user_questions(Path(questions_dir), scan.documents, chunks)
-    check_not_also(data.questions, {d.name for d in data.documents})
+    data = load_user_questions(Path(questions_dir), scan.documents, chunks, problems=found)
+    check_not_also(data.questions, {d.name for d in data.documents}, problems=found)
+    if problems is None:
+        raise_if_errors(found)
     unlisted = unlisted_key_facts(data.questions, data.documents, data.chunks)
     per_chunk = questions_per_chunk(data.relevant, data.chunks)
     per_doc = Counter(q.document for q in data.questions)
@@ -234,10 +240,19 @@ def unlisted_key_facts(
     return warnings
 
 
-def check_not_also(questions: list[Question], document_names: Collection[str]) -> None:
-    """Each ``not_also`` document must be in the corpus; a DataError names the record's file, line and field."""
+def check_not_also(
+    questions: list[Question], document_names: Collection[str], problems: list[Problem] | None = None
+) -> None:
+    """Each ``not_also`` document must be in the corpus; each problem names the record's file, line and field.
+
+    Given a ``problems`` list, every one is appended to it; without one, a DataError lists them all.
+    """
+    found: list[Problem] = [] if problems is None else problems
     for q in questions:
-        unknown = [name for name in q.not_also if name not in document_names]
-        if unknown:
-            raise DataError(f"{q.source}: field 'not_also' names {unknown[0]!r}, which is not in the corpus; "
-                            f"use one of {', '.join(sorted(document_names))}")
+        for name in q.not_also:
+            if name not in document_names:
+                found.append(Problem(q.source, "not_also", NOT_IN_CORPUS,
+                                     f"field 'not_also' names {name!r}, which is not in the corpus; "
+                                     f"use one of {', '.join(sorted(document_names))}"))
+    if problems is None:
+        raise_if_errors(found)
