@@ -216,15 +216,16 @@ def test_write_questions_records_a_checked_quote(tmp_path):
     out = tmp_path / "mine.jsonl"
     answers = iter([
         "How often is the hive opened in spring?",
-        "every seven to ten days",  # too short: asked again
-        "In spring, open the hive every seven to ten days",
+        "In spring, open the hive every eleven days",  # not in the chunk: asked again
+        "every seven to ten days",  # short: kept, with the warning validate-data gives too
         "", "q",
     ])
     said: list[str] = []
     assert write_questions_session(FIXTURE, out, ask=lambda _: next(answers), say=said.append) == 1
     record = json.loads(out.read_text())
-    assert record["evidence"] == "In spring, open the hive every seven to ten days" and record["kind"] == "factoid"
-    assert any("quote 40-300" in line for line in said)
+    assert record["evidence"] == "every seven to ten days" and record["kind"] == "factoid"
+    assert any("not found in this chunk" in line for line in said)
+    assert any("kept, with a warning" in line and "40-300" in line for line in said)
 
 
 def test_a_pdf_written_for_the_tests_has_a_text_layer(tmp_path):
