@@ -110,3 +110,18 @@ def test_course_01_05_on_the_fixture_trains_on_ict_and_tests_on_your_questions(t
     assert splits["questions"] == "ict" and not splits["proxy"] and len(splits["test"]) == 16
     assert "YOUR OWN QUESTIONS" in run.stdout  # the course table says which route produced what
     assert (out / "results" / "summary.csv").exists()
+
+
+def test_a_quote_with_a_reference_style_link_copied_from_the_source_matches(tmp_path):
+    corpus = tmp_path / "docs"
+    corpus.mkdir()
+    (corpus / "colors.md").write_text(
+        "# Colors\n\nSet the [`primary`][palette.primary] color in the theme section, and read\n"
+        "[the palette page][palette] for every name it accepts.\n\n"
+        "[palette.primary]: palette.md#primary\n[palette]: palette.md\n")
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(json.dumps({
+        "id": "c-1", "question": "Where do I set the primary color?", "document": "colors.md", "kind": "how",
+        "evidence": "Set the [`primary`][palette.primary] color in the theme section, and read\n[the palette page][palette]",
+    }) + "\n")
+    assert main(["validate-data", "--corpus", str(corpus), "--questions", str(questions), "--min-per-chunk", "0"]) == 0

@@ -119,6 +119,15 @@ def markdown_to_text(raw: str) -> str:
     return _join_paragraphs(paragraphs)
 
 
+_REFERENCE_LINK = re.compile(r"\[([^\]]*)\]\[[^\]]*\]")  # [text][label], whose definition a quote lacks
+
+
+def markdown_quote_text(quote: str) -> str:
+    """What a reader sees of a quote copied from a Markdown source: rendered like the document, reference-style
+    links (``[text][label]``) reduced to their text, since the quote does not carry the label's definition."""
+    return markdown_to_text(_REFERENCE_LINK.sub(r"\1", quote))
+
+
 def _html_fragment_text(html: str) -> str:
     """The text of an HTML fragment without block elements (e.g. ``<div>...</div>``)."""
     from bs4 import BeautifulSoup

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from helpers.data.corpus import MARKDOWN_SUFFIXES, Chunk, Document, markdown_to_text
+from helpers.data.corpus import MARKDOWN_SUFFIXES, Chunk, Document, markdown_quote_text
 from helpers.data.problems import (
     BAD_ALSO,
     BAD_NOT_ALSO,
@@ -216,7 +216,7 @@ def _span(question: Question, docs_by_name: dict[str, Document], which: int) -> 
     spans = find_quote(doc.text, quote)
     if not spans and Path(doc.name).suffix.lower() in MARKDOWN_SUFFIXES:
         # Copied from the Markdown source rather than the rendered page: match what a reader sees of the quote.
-        spans = find_quote(doc.text, markdown_to_text(quote))
+        spans = find_quote(doc.text, markdown_quote_text(quote))
     if len(spans) != 1:
         problem = "is not found" if not spans else f"occurs {len(spans)} times"
         return Problem(question.source, field, NOT_FOUND if not spans else SEVERAL,
