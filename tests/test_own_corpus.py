@@ -242,7 +242,7 @@ def _course(tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
     environ.update({"LAB_CORPUS": str(FIXTURE), "LAB_OUTPUTS": str(tmp_path / "outputs"), "HF_HUB_OFFLINE": "1",
                     **env})
     return subprocess.run([sys.executable, "-m", "helpers", "course", "--profile", "smoke"], capture_output=True,
-                          text=True, cwd=ROOT, env=environ, timeout=600)
+                          text=True, cwd=ROOT, env=environ, timeout=1200)
 
 
 def _check_course(tmp_path: Path, run: subprocess.CompletedProcess, route: str) -> dict:

@@ -103,7 +103,7 @@ def test_course_01_05_on_the_fixture_trains_on_ict_and_tests_on_your_questions(t
     environ.update({"LAB_CORPUS": str(DOCS), "LAB_QUESTIONS": "ict", "LAB_TEST_QUESTIONS": str(GOOD),
                     "LAB_OUTPUTS": str(tmp_path / "outputs"), "HF_HUB_OFFLINE": "1"})
     run = subprocess.run([sys.executable, "-m", "helpers", "course", "--profile", "smoke"], capture_output=True,
-                         text=True, cwd=ROOT, env=environ, timeout=900)
+                         text=True, cwd=ROOT, env=environ, timeout=1200)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     out = tmp_path / "outputs" / "smoke"
     splits = json.loads((out / "pairs" / "splits.json").read_text())
