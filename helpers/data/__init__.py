@@ -29,7 +29,7 @@ from helpers.data.questions import (
     map_to_chunks,
     questions_per_chunk,
 )
-from helpers.lessons.chunking import Chunk, Document, chunk_documents  # noqa: I001 (after the data modules)
+from helpers.lessons.chunking import Chunk, Document, chunk_documents
 
 __all__ = [
     "Chunk",
