@@ -50,7 +50,8 @@ class Profile:
     hard_negatives: int = 0  # mined hard negatives per pair (notebook 03); 0 = in-batch negatives only
     ict_pairs: bool = False  # add one Inverse Cloze Task pair per training chunk
     dim_weights: str = "equal"  # MatryoshkaLoss weights: "equal", or "small-heavy" (1 at full size up to 2 at the smallest)
-    mini_batch_size: int = 32  # for cached_mnrl
+    mini_batch_size: int = 32  # for cached_mnrl: sequences encoded with gradients at once (memory, not the result)
+    min_steps: int = 0  # more epochs when a small set gives fewer optimizer steps than this (0: the epochs as set)
     bf16_on_gpu: bool = True
     seed: int = 42
 
@@ -76,6 +77,21 @@ PROFILES: dict[str, Profile] = {
         name="full", model=ARCTIC_MODEL, epochs=10, batch_size=10, learning_rate=5e-5,
     ),
 }
+
+
+# Peak kernel memory of `python -m helpers course` (notebooks 01-05) per recipe, in GiB, as measured on the
+# reference machine (2 CPU cores; README "Time and memory"); the key is LAB_RECIPE's name, or the profile's own
+# name for its own recipe. `doctor` and notebook 00 compare free memory with it. LOWER_MEMORY names the switch that
+# lowers it, with that recipe's own measured peak.
+MEASURED_PEAK_GIB: dict[str, float] = {}
+LOWER_MEMORY: dict[str, str] = {}
+
+
+def measured_peak(profile_name: str, recipe: str | None) -> tuple[float | None, str]:
+    """(measured peak GiB or None, what it is the peak of) for a profile and an optional ``LAB_RECIPE``."""
+    key = recipe or profile_name
+    what = f"LAB_RECIPE={recipe}" if recipe else f"the {profile_name} profile's recipe"
+    return MEASURED_PEAK_GIB.get(key), what
 
 
 # The named training recipes of `python -m helpers study`'s grid (plain data, so config depends on nothing):
@@ -112,11 +128,27 @@ STUDY_RECIPES: dict[str, tuple[dict, str]] = {
     "lr1e-4-b32": ({"epochs": 2, "learning_rate": 1e-4, "batch_size": 32},
                 "batch 32 without mined negatives (31 wrong passages per question)"),
     "hn1-lr1e-4-b32-e1": ({"epochs": 1, "learning_rate": 1e-4, "hard_negatives": 1, "batch_size": 32},
-                "one hard negative, batch 32, one epoch"),
+                "one hard negative, batch 32, one epoch (the default before the cost rule)"),
+    # The cost round (after Markdown extraction): the same batches through the cached loss, whose memory depends on
+    # its mini-batch, not on the batch; and cheaper recipes, so the rule can weigh cost against val ndcg@10.
+    "lr1e-4-e1": ({"epochs": 1, "learning_rate": 1e-4}, "the larger learning rate, one epoch: the cheapest"),
+    "lr1e-4-b32-e1": ({"epochs": 1, "learning_rate": 1e-4, "batch_size": 32},
+                "batch 32, one epoch, plain loss (its memory grows with the batch)"),
+    "cached-b32-e1": ({"epochs": 1, "learning_rate": 1e-4, "batch_size": 32, "loss": "cached_mnrl",
+                "mini_batch_size": 16}, "batch 32, one epoch, cached loss in mini-batches of 16"),
+    "cached-b32": ({"epochs": 2, "learning_rate": 1e-4, "batch_size": 32, "loss": "cached_mnrl",
+                "mini_batch_size": 16}, "batch 32, two epochs, cached loss"),
+    "cached-hn1-b32-e1": ({"epochs": 1, "learning_rate": 1e-4, "hard_negatives": 1, "batch_size": 32,
+                "loss": "cached_mnrl", "mini_batch_size": 16},
+                "the default before the cost rule, through the cached loss"),
 }
 # Every configuration starts from these values, so "current" stays the same whatever the profile's defaults become.
 STUDY_BASE = {"epochs": 2, "learning_rate": 2e-5, "batch_size": 16, "hard_negatives": 0, "ict_pairs": False,
-              "dim_weights": "equal"}
+              "dim_weights": "equal", "loss": "mnrl", "mini_batch_size": 32, "min_steps": 0}
+# The configurations `python -m helpers study` runs by default (at most 8): the cost round above. The rest of the
+# table are earlier rounds' recipes, kept so that LAB_RECIPE=<name> still reproduces them.
+STUDY_GRID = ("current", "lr1e-4-e1", "lr1e-4", "lr1e-4-b32-e1", "cached-b32-e1", "cached-b32", "hn1-lr1e-4-e1",
+              "cached-hn1-b32-e1")
 
 
 def recipe_overrides(name: str) -> dict:

@@ -6,6 +6,7 @@ Files under ``outputs/<profile>/``:
   matryoshka/model, mnrl/model        <- 03_train_matryoshka
   results/{per_query.csv, summary.csv, bootstrap.csv}           <- 04_evaluate_retrieval
   plots/*.png                         <- 05_plot_dims_vs_ndcg
+  lineage/<output>.json               <- each step, for what it wrote: what it was made from (``require`` checks it)
 """
 
 from __future__ import annotations
@@ -30,49 +31,53 @@ from helpers.data.dataset import (
     write_pairs,
 )
 from helpers.data.jsonl import read_jsonl, write_jsonl  # noqa: F401 (notebook 02 imports write_jsonl here)
+from helpers.data.lineage import PRODUCED_BY, MissingStepError, StaleOutputError  # noqa: F401 (re-exported)
+from helpers.data.lineage import check as check_lineage
+from helpers.data.lineage import record as record_lineage
 from helpers.data.own_test import ict_all_chunks, own_test_sets, test_questions_file  # noqa: F401 (notebook 02)
 from helpers.data.questions import DataError, load_questions
 
-PRODUCED_BY = {
-    "chunks.jsonl": "01_load_corpus",
-    "corpus.jsonl": "01_load_corpus",
-    "pairs": "02_build_pairs",
-    "matryoshka": "03_train_matryoshka",
-    "mnrl": "03_train_matryoshka",
-    "results": "04_evaluate_retrieval",
-    "plots/ndcg_vs_dim.png": "05_plot_dims_vs_ndcg",
-}
 
-
-class MissingStepError(FileNotFoundError):
-    """An earlier notebook has not been run for this profile."""
+def _how_to_run(profile: Profile) -> str:
+    split = "" if profile.split_regime == "chunks" else f" --split {profile.split_regime}"
+    env = "" if profile.split_regime == "chunks" else f" LAB_SPLIT={profile.split_regime}"
+    return f"with LAB_PROFILE={profile.name}{env} (or `python -m helpers course --profile {profile.name}{split}`)"
 
 
 def require(profile: Profile, relative: str) -> Path:
-    """Path of an earlier step's output; a clear error naming the notebook to run first."""
+    """Path of an earlier step's output; a clear error naming the notebook to run first.
+
+    The output must also still match what it was made from (``helpers.data.lineage``): when an earlier notebook ran
+    again since, :class:`StaleOutputError` says what changed and which notebook to re-run.
+    """
     path = profile.outputs / relative
     if not path.exists():
         top = relative.split("/")[0]
         notebook = PRODUCED_BY.get(top, "the previous notebook")
-        raise MissingStepError(
-            f"{path} is missing: run notebooks/{notebook}.ipynb first with LAB_PROFILE={profile.name} "
-            f"(or `python -m helpers course --profile {profile.name}`)"
-        )
+        raise MissingStepError(f"{path} is missing: run notebooks/{notebook}.ipynb first {_how_to_run(profile)}")
+    check_lineage(profile.outputs, relative, _how_to_run(profile))
     return path
 
 
 # 01 -------------------------------------------------------------------------------------------
-def save_corpus(profile: Profile, documents: list[Document], chunks: list[Chunk]) -> None:
-    """Write ``corpus.jsonl`` and ``chunks.jsonl`` for the next notebook."""
+def save_corpus(profile: Profile, documents: list[Document], chunks: list[Chunk], corpus_dir: Path | None = None
+                ) -> None:
+    """Write ``corpus.jsonl`` and ``chunks.jsonl`` for the next notebook, each with its lineage record."""
     write_jsonl(profile.outputs / "corpus.jsonl", (asdict(d) for d in documents))
     write_jsonl(profile.outputs / "chunks.jsonl", (asdict(c) for c in chunks))
+    record_lineage(profile.outputs, "corpus.jsonl", settings={
+        "corpus": Path(corpus_dir or corpus_folder()).name, "documents": len(documents),
+        "characters": sum(len(d.text) for d in documents)})
+    record_lineage(profile.outputs, "chunks.jsonl", parents=["corpus.jsonl"], settings={
+        "corpus": Path(corpus_dir or corpus_folder()).name, "documents": len(documents),
+        "chunk_size": profile.chunk_size, "chunk_overlap": profile.chunk_overlap, "chunks": len(chunks)})
 
 
 def step_load_corpus(profile: Profile, corpus_dir: Path | None = None) -> tuple[list[Document], list[Chunk]]:
     """Extract and chunk the corpus (default: ``$LAB_CORPUS`` or data/corpus); save both for the next notebook."""
     documents = load_corpus(corpus_dir or corpus_folder())
     chunks = chunk_documents(documents, profile.chunk_size, profile.chunk_overlap)
-    save_corpus(profile, documents, chunks)
+    save_corpus(profile, documents, chunks, corpus_dir)
     return documents, chunks
 
 
@@ -122,9 +127,32 @@ def step_build_pairs(profile: Profile, data: CourseData | None = None, route: st
     data = data or load_course_data(profile, route)
     own = test_questions_file()
     if own:  # $LAB_TEST_QUESTIONS: your own questions are the test set, the route's pairs train
-        data, splits, train, val_ir, test_ir = own_test_sets(data, profile, route, own)
-        return write_pairs(profile, splits, train, val_ir, test_ir, route=route)
+        merged, splits, train, val_ir, test_ir = own_test_sets(data, profile, route, own)
+        paths = write_pairs(profile, splits, train, val_ir, test_ir, route=route)
+        sync_held_out_pairs(profile, data, route)
+        return paths
+    sync_held_out_pairs(profile, data, route)
     return prepare_pairs(profile, data, route=route)
+
+
+HELD_OUT_PAIRS = "pairs/held_out"
+
+
+def sync_held_out_pairs(profile: Profile, data: CourseData, route: str) -> dict[str, Path] | None:
+    """With your own test questions and ``LAB_ICT_ALL_CHUNKS=1``, also write the pairs of the default (your test
+    chunks held out of training) under ``pairs/held_out/``: notebook 03 trains the same recipe on them, and 04
+    shows both models on the same test questions. Otherwise remove that folder, so no old twin is evaluated.
+
+    ``data`` is the route's own data, before your questions were added.
+    """
+    import shutil
+
+    folder = profile.outputs / HELD_OUT_PAIRS
+    if not (test_questions_file() and ict_all_chunks()):
+        shutil.rmtree(folder, ignore_errors=True)
+        return None
+    _, splits, train, val_ir, test_ir = own_test_sets(data, profile, route, test_questions_file(), all_chunks=False)
+    return write_pairs(profile, splits, train, val_ir, test_ir, route=route, folder=HELD_OUT_PAIRS)
 
 
 # 03 -------------------------------------------------------------------------------------------
@@ -139,7 +167,10 @@ def step_train(profile: Profile, matryoshka: bool = True, progress: bool = True)
 
 
 # 04 -------------------------------------------------------------------------------------------
-SYSTEMS = {"base": None, "matryoshka": "matryoshka/model", "mnrl": "mnrl/model"}
+SYSTEMS = {"base": None, "matryoshka": "matryoshka/model", "mnrl": "mnrl/model",
+           # LAB_ICT_ALL_CHUNKS=1 only: the same recipe trained with your test chunks held out (pairs/held_out/)
+           "matryoshka-held-out": "matryoshka_held_out/model"}
+OPTIONAL_SYSTEMS = ("mnrl", "matryoshka-held-out")  # evaluated when notebook 03 trained them
 
 
 def encode_systems(profile: Profile, test_ir: dict) -> dict:
@@ -149,16 +180,29 @@ def encode_systems(profile: Profile, test_ir: dict) -> dict:
     from helpers.evaluation.metrics import encode_ir
     from helpers.training.modeling import load_model
 
+    paths = {}  # every fine-tune is checked (``require``: present, not stale) before any model is loaded
+    for system, relative in SYSTEMS.items():
+        if relative is not None:
+            if system in OPTIONAL_SYSTEMS and not (profile.outputs / relative).exists():
+                continue  # the ablation and the held-out comparison are optional
+            if system == "matryoshka-held-out" and not (profile.outputs / HELD_OUT_PAIRS).exists():
+                continue  # a twin from an earlier run with LAB_ICT_ALL_CHUNKS=1
+        paths[system] = None if relative is None else require(profile, relative)
     encoded = {}
-    for system, relative in tqdm(SYSTEMS.items(), desc="encode test set", unit="model"):
-        if relative is None:
-            model = load_model(profile.model, profile.max_seq_length)
-        else:
-            if system == "mnrl" and not (profile.outputs / relative).exists():
-                continue  # the ablation is optional
-            model = load_model(str(require(profile, relative)))
+    for system, path in tqdm(paths.items(), desc="encode test set", unit="model"):
+        model = load_model(profile.model, profile.max_seq_length) if path is None else load_model(str(path))
         encoded[system] = encode_ir(model, test_ir)
     return encoded
+
+
+def record_results(profile: Profile, systems, protocol: str = "whole-corpus") -> None:
+    """Record what notebook 04's tables were made from: the test set and every fine-tuned model scored."""
+    suffix = "" if protocol == "whole-corpus" else "_test_chunks_only"
+    parents = ["pairs/test_ir.json", *(SYSTEMS[s] for s in systems if SYSTEMS.get(s))]
+    settings = {"protocol": protocol, "systems": sorted(systems), "base_model": profile.model, "seed": profile.seed}
+    for table in ("per_query", "summary", "bootstrap"):
+        if (profile.outputs / "results" / f"{table}{suffix}.csv").exists():
+            record_lineage(profile.outputs, f"results/{table}{suffix}.csv", parents, settings)
 
 
 def _only_test_chunks(encoded, keep: set[str]):
@@ -170,9 +214,20 @@ def _only_test_chunks(encoded, keep: set[str]):
 
 
 def score_systems(profile: Profile, encoded: dict, test_ir: dict, protocol: str = "whole-corpus"):
-    """Every dim of every encoded system (``evaluate_encoded``) plus BM25, bootstrap CIs; saved under results/."""
+    """Every dim of every encoded system (``evaluate_encoded``) plus BM25, bootstrap CIs; saved under results/.
+
+    ``bootstrap.csv`` holds two sets of paired intervals, told apart by ``unit``: "test chunk" resamples test
+    chunks with all their questions (the intervals the course reads, see ``clustered_rows``), "question"
+    resamples questions one by one (too narrow, kept to show the difference).
+    """
     from helpers.config import matryoshka_dims
-    from helpers.evaluation.metrics import evaluate_bm25, evaluate_encoded, paired_bootstrap, summarize
+    from helpers.evaluation.metrics import (
+        evaluate_bm25,
+        evaluate_encoded,
+        paired_bootstrap,
+        question_clusters,
+        summarize,
+    )
 
     if protocol == "test-chunks-only":
         keep = {c for ids in test_ir["relevant_docs"].values() for c in ids}
@@ -187,16 +242,22 @@ def score_systems(profile: Profile, encoded: dict, test_ir: dict, protocol: str 
     per_query = pd.concat(frames, ignore_index=True)
     per_query = per_query[["system", *[c for c in per_query.columns if c != "system"]]]
     summary = summarize(per_query)
-    bootstrap = paired_bootstrap(per_query, baseline="base", seed=profile.seed)
+    comparisons = [(per_query, "base")]
     if "mnrl" in set(per_query.system):  # what the Matryoshka loss buys over the same budget without it
-        pair = per_query[per_query.system.isin(["matryoshka", "mnrl"])]
-        bootstrap = pd.concat([bootstrap, paired_bootstrap(pair, baseline="mnrl", seed=profile.seed)], ignore_index=True)
+        comparisons.append((per_query[per_query.system.isin(["matryoshka", "mnrl"])], "mnrl"))
+    clusters = question_clusters(test_ir["relevant_docs"])
+    bootstrap = pd.concat(
+        [paired_bootstrap(frame, baseline=baseline, seed=profile.seed, clusters=by)
+         for by in (clusters, None) for frame, baseline in comparisons],
+        ignore_index=True,
+    )
     out = profile.outputs / "results"
     out.mkdir(parents=True, exist_ok=True)
     suffix = "" if protocol == "whole-corpus" else "_test_chunks_only"
     per_query.to_csv(out / f"per_query{suffix}.csv", index=False)
     summary.to_csv(out / f"summary{suffix}.csv", index=False)
     bootstrap.to_csv(out / f"bootstrap{suffix}.csv", index=False)
+    record_results(profile, list(encoded), protocol)
     return {"per_query": per_query, "summary": summary, "bootstrap": bootstrap}
 
 

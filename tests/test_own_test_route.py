@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from helpers.cli import main
@@ -125,3 +126,23 @@ def test_a_quote_with_a_reference_style_link_copied_from_the_source_matches(tmp_
         "evidence": "Set the [`primary`][palette.primary] color in the theme section, and read\n[the palette page][palette]",
     }) + "\n")
     assert main(["validate-data", "--corpus", str(corpus), "--questions", str(questions), "--min-per-chunk", "0"]) == 0
+
+
+def test_with_ict_on_every_chunk_the_course_trains_and_shows_the_held_out_twin_too(tmp_path):
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("LAB_", "OPENAI_"))}
+    environ.update({"LAB_CORPUS": str(DOCS), "LAB_QUESTIONS": "ict", "LAB_TEST_QUESTIONS": str(GOOD),
+                    "LAB_ICT_ALL_CHUNKS": "1", "LAB_OUTPUTS": str(tmp_path / "outputs"), "HF_HUB_OFFLINE": "1"})
+    run = subprocess.run([sys.executable, "-m", "helpers", "course", "--profile", "smoke", "--until", "4"],
+                         capture_output=True, text=True, cwd=ROOT, env=environ, timeout=1200)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    out = tmp_path / "outputs" / "smoke"
+    test_ir = json.loads((out / "pairs" / "test_ir.json").read_text())
+    test_chunks = {c for ids in test_ir["relevant_docs"].values() for c in ids}
+    trained = {json.loads(line)["positive_id"] for line in (out / "pairs" / "train.jsonl").open()}
+    twin_trained = {json.loads(line)["positive_id"] for line in (out / "pairs" / "held_out" / "train.jsonl").open()}
+    assert trained & test_chunks and not twin_trained & test_chunks  # every chunk vs test chunks held out
+    systems = set(pd.read_csv(out / "results" / "summary.csv").system)
+    assert {"matryoshka", "matryoshka-held-out", "base"} <= systems
+    cells = json.loads((out / "executed" / "04_evaluate_retrieval.ipynb").read_text())["cells"]
+    shown = json.dumps([c.get("outputs", []) for c in cells if "held-out" in "".join(c["source"])])
+    assert "matryoshka-held-out" in shown and "nothing to compare here" not in shown

@@ -7,7 +7,7 @@ import pytest
 
 from helpers.__main__ import main
 from helpers.config import STUDY_BASE, get_profile
-from helpers.training.study import GRID, best_on_val, config_profile, grid
+from helpers.training.study import GRID, best_on_val, config_profile, decide, grid
 
 
 def test_grid_names_and_overrides():
@@ -38,11 +38,31 @@ def test_best_on_val_uses_the_mean_over_dims():
     assert best_on_val(table) == "b"
 
 
+def test_the_rule_picks_the_cheapest_recipe_near_the_best_that_gains_at_small_dims_and_fits_memory():
+    rows = pd.DataFrame({
+        "config": ["best", "cheap-but-worse", "cheap-no-gain", "too-big", "fine", "finer"],
+        "cpu_s": [900, 100, 120, 130, 400, 300],
+        "peak_gib": [3.5, 2.0, 2.0, 6.0, 2.5, 2.6],
+        "minus_best_low": [0.0, -0.05, -0.01, -0.01, -0.02, -0.03],
+        "minus_best_high": [0.0, -0.01, 0.02, 0.02, 0.01, 0.005],
+        "gain_64_low": [0.05, 0.04, 0.01, 0.03, 0.02, 0.02],
+        "gain_32_low": [0.05, 0.04, -0.01, 0.03, 0.02, 0.01],
+    })
+    verdict = decide(rows).set_index("config")
+    assert verdict.chosen.sum() == 1 and verdict.chosen["finer"]
+    assert not verdict.qualifies["cheap-but-worse"]  # its interval against the best excludes 0
+    assert not verdict.qualifies["cheap-no-gain"]  # no real gain at 32 dims
+    assert not verdict.qualifies["too-big"]  # over the 4 GiB budget
+    assert not decide(rows.assign(peak_gib=9.0)).chosen.any()  # nothing fits: nothing is chosen
+
+
 def test_study_trains_caches_and_tests(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("LAB_OUTPUTS", str(tmp_path))
     assert main(["study", "--profile", "smoke", "--regime", "chunks", "--configs", "current", "hn1"]) == 0
     out = capsys.readouterr().out
-    assert "best on val" in out
+    assert "best on val" in out and "chosen:" in out
+    rule = pd.read_csv(tmp_path / "smoke" / "study" / "rule.csv")
+    assert list(rule.config) == ["current", "hn1"] and rule.cpu_s.gt(0).all() and rule.peak_gib.gt(0).all()
     val = pd.read_csv(tmp_path / "smoke" / "study" / "val.csv")
     assert list(val.config) == ["current", "hn1"]
     assert (val.wall_s > 0).all() and val["val_ndcg@10_384"].between(0, 1).all()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 
 from helpers.cli import course, data, export, generate, index, study, workshop
 from helpers.config import PROFILES
@@ -38,4 +39,10 @@ def quiet_libraries() -> None:
 def main(argv: list[str] | None = None) -> int:
     quiet_libraries()
     args = build_parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    from helpers.data.lineage import MissingStepError  # after parsing, so that --help stays fast
+
+    try:
+        return int(args.func(args) or 0)
+    except MissingStepError as err:  # a missing or stale earlier output: the message says what to run
+        print(f"python -m helpers {args.command}: {err}", file=sys.stderr)
+        return 1

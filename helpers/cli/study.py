@@ -28,7 +28,7 @@ def cmd_study(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from helpers.config import get_profile
-    from helpers.training.study import best_on_val, grid, run_study, test_study, val_table
+    from helpers.training.study import best_on_val, cost_rule, grid, run_study, test_study, val_table
 
     regimes = list(SPLIT_REGIMES) if args.regime == "both" else [args.regime]
     for regime in regimes:
@@ -54,4 +54,12 @@ def cmd_study(args: argparse.Namespace) -> int:
         print(f"\n== val ndcg@10, {regime} regime ({profile.outputs / 'study' / 'val.csv'}) ==")
         print(val_table(table))
         print(f"best on val (mean over dims): {best_on_val(table)}")
+        rule = cost_rule(profile, table[table.config.isin([c.name for c in grid(args.configs)])])
+        print("\nthe rule (peak <= 4 GiB; clustered val interval vs the best includes 0; gain over base above 0 at "
+              "64 and 32), cheapest by CPU seconds:")
+        shown = ["config", "cpu_s", "wall_s", "peak_gib", "val_mean_ndcg@10", "minus_best_low", "minus_best_high",
+                 "gain_64_low", "gain_32_low", "qualifies", "chosen"]
+        print(rule[shown].round(3).to_string(index=False))
+        chosen = rule[rule.chosen].config.tolist()
+        print(f"chosen: {chosen[0] if chosen else 'none qualifies'} ({profile.outputs / 'study' / 'rule.csv'})")
     return 0

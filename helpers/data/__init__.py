@@ -7,6 +7,8 @@ Notebooks import the names below from ``helpers.data``; the rest of the package 
   ``readers``/``jsonl``: the published and LlamaIndex pair files, JSON Lines; ``validate``: ``validate-data``.
 - ``dataset``: the question routes (shipped, file, llm, ict), the split and the pair files notebook 02 writes.
 - ``ict``: the offline Inverse Cloze Task; ``generate`` with ``llm_client`` and ``llm_answers``: LLM questions.
+- ``lineage``: what each output under ``outputs/<profile>/`` was made from (content fingerprints), which
+  ``helpers.pipeline.require`` checks before a notebook reads it.
 
 This file imports only light modules (no torch, no LangChain), so the ``data.dataset`` module, which builds on
 notebook 02's ``helpers.lessons.splits``, is imported as a module of its own.

@@ -27,6 +27,7 @@ from helpers.data.corpus import (
     user_path,
 )
 from helpers.data.jsonl import read_jsonl, write_jsonl
+from helpers.data.lineage import content_digest, record
 from helpers.data.problems import Problem, raise_if_errors
 from helpers.data.questions import (
     DataError,
@@ -254,16 +255,17 @@ def limit_splits(splits: dict[str, list[str]], profile: Profile) -> dict[str, li
 
 def write_pairs(
     profile: Profile, splits: dict[str, list[str]], train: list[dict], val_ir: dict, test_ir: dict,
-    route: str = "shipped",
+    route: str = "shipped", folder: str = "pairs",
 ) -> dict[str, Path]:
-    """Write ``pairs/{train.jsonl, val_ir.json, test_ir.json, splits.json}``; refuse an empty split."""
+    """Write ``pairs/{train.jsonl, val_ir.json, test_ir.json, splits.json}`` (or under another ``folder`` of the
+    profile's outputs); refuse an empty split."""
     for name, size in (("train", len(train)), ("val", len(val_ir["queries"])), ("test", len(test_ir["queries"]))):
         if not size:
             raise DataError(
                 f"the {name} split is empty ({sum(len(v) for v in splits.values())} questions in all, route {route}); "
                 "add documents or questions (see README, 'Use your own documents')"
             )
-    out = profile.outputs / "pairs"
+    out = profile.outputs / folder
     out.mkdir(parents=True, exist_ok=True)
     paths = {"train": out / "train.jsonl", "val": out / "val_ir.json", "test": out / "test_ir.json",
              "splits": out / "splits.json"}
@@ -273,7 +275,26 @@ def write_pairs(
     meta = {"regime": profile.split_regime, "seed": profile.seed, "questions": route,
             "proxy": test_ir.get("label") == ICT_PROXY_LABEL, "test_label": test_ir.get("label"), **splits}
     paths["splits"].write_text(json.dumps(meta, indent=1), encoding="utf-8")
+    record(profile.outputs, folder, parents=["chunks.jsonl", "corpus.jsonl"], files=[p.name for p in paths.values()],
+           settings=pairs_settings(profile, route, train, val_ir, test_ir))
     return paths
+
+
+def pairs_settings(profile: Profile, route: str, train: list[dict], val_ir: dict, test_ir: dict) -> dict:
+    """What decided notebook 02's files besides notebook 01's chunks, for their lineage record (question files by
+    the fingerprint of their content)."""
+    settings = {"route": route, "split_regime": profile.split_regime, "val_fraction": profile.val_fraction,
+                "test_fraction": profile.test_fraction, "seed": profile.seed, "max_train_pairs": profile.max_train_pairs,
+                "max_eval_questions": profile.max_eval_questions, "train_pairs": len(train),
+                "val_questions": len(val_ir["queries"]), "test_questions": len(test_ir["queries"])}
+    files = {"questions_file": QUESTIONS_FILE_ENV if route == "file" else None, "own_test_questions": TEST_QUESTIONS_ENV}
+    for key, env in files.items():
+        value = os.environ.get(env, "").strip() if env else ""
+        if value and user_path(value).exists():
+            settings[key] = content_digest(user_path(value))[:12]
+    if os.environ.get("LAB_ICT_ALL_CHUNKS", "").strip():
+        settings["ict_all_chunks"] = os.environ["LAB_ICT_ALL_CHUNKS"].strip()
+    return settings
 
 
 def prepare_pairs(profile: Profile, data: CourseData | None = None, route: str = "shipped") -> dict[str, Path]:

@@ -3,10 +3,13 @@ the plots. ``benchmarks`` (the ``bench-eval`` command) is imported as a module o
 
 from helpers.evaluation.metrics import (
     MatryoshkaIREvaluator,
+    clustered_rows,
+    dequantize_int8,
     evaluate_bm25,
     evaluate_model,
     paired_bootstrap,
     quantized_metrics,
+    question_clusters,
     summarize,
 )
 from helpers.evaluation.plots import (
@@ -33,6 +36,8 @@ __all__ = [
     "Encoded",
     "LABELS",
     "MatryoshkaIREvaluator",
+    "clustered_rows",
+    "dequantize_int8",
     "encode_ir",
     "evaluate_bm25",
     "evaluate_encoded",
@@ -46,6 +51,7 @@ __all__ = [
     "plot_paired_differences",
     "plot_val_curve",
     "quantized_metrics",
+    "question_clusters",
     "rank_by_scores",
     "summarize",
     "truncate_normalize",

@@ -9,6 +9,8 @@ Per-query scores feed paired bootstrap confidence intervals.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+
 import numpy as np
 import pandas as pd
 from sentence_transformers.base.evaluation import SentenceEvaluator
@@ -57,14 +59,61 @@ def summarize(per_query: pd.DataFrame) -> pd.DataFrame:
     return per_query.groupby(["system", "dim"], sort=False)[list(METRICS)].mean().reset_index()
 
 
+def question_clusters(relevant_docs: Mapping[str, Iterable[str]]) -> dict[str, str]:
+    """Each query id -> its cluster: questions that share a relevant chunk, directly or through other questions.
+
+    The connected components of the question-chunk graph (union-find over chunk ids). A cluster is named by the
+    smallest chunk id in it, so the labels do not depend on the order of ``relevant_docs``. A question without
+    relevant chunks is a cluster of its own, named ``"question:<id>"``.
+    """
+    parent: dict[str, str] = {}
+
+    def root(chunk: str) -> str:
+        while parent[chunk] != chunk:
+            parent[chunk] = parent[parent[chunk]]  # path halving
+            chunk = parent[chunk]
+        return chunk
+
+    for chunks in relevant_docs.values():
+        chunks = sorted(chunks)
+        for chunk in chunks:
+            parent.setdefault(chunk, chunk)
+        for chunk in chunks[1:]:
+            a, b = root(chunks[0]), root(chunk)
+            if a != b:
+                parent[max(a, b)] = min(a, b)  # the smaller id stays the root: it names the component
+    return {q: root(min(chunks)) if chunks else f"question:{q}" for q, chunks in relevant_docs.items()}
+
+
+CLUSTERED_UNIT = "test chunk"  # the `unit` of rows resampled by cluster; "question" for the naive bootstrap
+
+
+def clustered_rows(bootstrap: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a ``paired_bootstrap`` table that resampled test chunks (``unit`` == ``CLUSTERED_UNIT``).
+
+    A table without a ``unit`` column (written before clustering) or without clustered rows comes back whole.
+    """
+    if "unit" not in bootstrap.columns or not (bootstrap.unit == CLUSTERED_UNIT).any():
+        return bootstrap
+    return bootstrap[bootstrap.unit == CLUSTERED_UNIT]
+
+
 def paired_bootstrap(
     per_query: pd.DataFrame,
     baseline: str,
     metrics: tuple[str, ...] = ("ndcg@10", "mrr@10", "recall@10", "accuracy@1"),
     n_resamples: int = 2000,
     seed: int = 0,
+    clusters: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """95% CIs of (system - baseline) per dim and metric, resampling the same queries for both.
+
+    Without ``clusters`` every query is resampled on its own (``unit`` "question"). With ``clusters`` (query id ->
+    cluster id, e.g. from :func:`question_clusters`) each resample draws as many clusters as there are, with
+    replacement, and takes all the questions of each drawn cluster; the statistic is the mean difference over the
+    drawn questions, so a cluster weighs as many questions as it holds (``unit`` "test chunk"). Questions about
+    one chunk are not independent, and resampling them one by one gives intervals that are too narrow. A query
+    missing from ``clusters`` is a cluster of its own. ``n_units`` is the number of questions or clusters.
 
     Each row says whether the interval excludes 0 (``significant``).
     """
@@ -77,15 +126,29 @@ def paired_bootstrap(
             continue
         paired = group.set_index("query_id")
         ref = base.loc[dim].loc[paired.index]
-        idx = rng.integers(0, len(paired), size=(n_resamples, len(paired)))
+        if clusters is None:
+            idx = rng.integers(0, len(paired), size=(n_resamples, len(paired)))
+            unit, n_units = "question", len(paired)
+        else:
+            codes, labels = pd.factorize(pd.Series([clusters.get(q, f"question:{q}") for q in paired.index]))
+            n_units = len(labels)
+            drawn = rng.integers(0, n_units, size=(n_resamples, n_units))
+            # times[r, c]: how often resample r drew cluster c
+            offsets = (drawn + n_units * np.arange(n_resamples)[:, None]).ravel()
+            times = np.bincount(offsets, minlength=n_resamples * n_units).reshape(n_resamples, n_units)
+            drawn_questions = times @ np.bincount(codes, minlength=n_units)
+            unit = CLUSTERED_UNIT
         for metric in metrics:
             diff = paired[metric].to_numpy() - ref[metric].to_numpy()
-            boot = diff[idx].mean(axis=1)
+            if clusters is None:
+                boot = diff[idx].mean(axis=1)
+            else:
+                boot = (times @ np.bincount(codes, weights=diff, minlength=n_units)) / drawn_questions
             low, high = np.percentile(boot, [2.5, 97.5])
             rows.append({
                 "system": system, "dim": dim, "metric": metric, "baseline": baseline,
                 "difference": diff.mean(), "ci_low": low, "ci_high": high,
-                "significant": bool(low > 0 or high < 0),
+                "significant": bool(low > 0 or high < 0), "unit": unit, "n_units": n_units,
             })
     return pd.DataFrame(rows)
 
@@ -114,22 +177,49 @@ class MatryoshkaIREvaluator(SentenceEvaluator):
         return metrics
 
 
+def int8_ranges(calibration: np.ndarray) -> np.ndarray:
+    """Per-dimension (min, max) of ``calibration``, shape (2, dim): what ``quantize_embeddings(...,
+    calibration_embeddings=...)`` computes to place its 256 buckets."""
+    return np.vstack((calibration.min(axis=0), calibration.max(axis=0)))
+
+
+def dequantize_int8(codes: np.ndarray, ranges: np.ndarray) -> np.ndarray:
+    """Floats back from ``quantize_embeddings(..., precision="int8")`` codes quantized with ``ranges``.
+
+    The library maps dimension j's [min_j, max_j] to 256 buckets of width step_j = (max_j - min_j) / 255 (a step of
+    0 becomes 1) and stores floor((x - min_j) / step_j) - 128; decoding gives min_j + (code + 128) * step_j, the lower
+    edge of the bucket, as sentence-transformers' own rescoring does. A value inside the range comes back at most
+    one step below itself.
+    """
+    ranges = ranges.astype(np.float32, copy=False)
+    steps = (ranges[1] - ranges[0]) / 255
+    steps = np.where(steps == 0, 1, steps)
+    return ((codes.astype(np.float32) + 128) * steps + ranges[0]).astype(np.float32)
+
+
 def quantized_metrics(enc: Encoded, relevant_docs: dict, dims: list[int], system: str) -> pd.DataFrame:
     """Mean metrics at every dim for float32, int8 and binary corpus vectors (sentence-transformers'
-    ``quantize_embeddings``), with the bytes each vector takes."""
+    ``quantize_embeddings``), with the bytes each vector takes.
+
+    int8 is scored as a deployed index scores it (faiss ``IndexScalarQuantizer`` with 8 bits, inner product):
+    the corpus codes, calibrated per dim on the corpus, are decoded back to floats and ranked by their dot
+    product with the float32 queries. The search is asymmetric: only the corpus is quantized, the queries stay
+    float32. (Dot products of the raw codes would rank by vectors shifted by each dim's offset, which no index
+    does.) Binary quantizes both sides and ranks by Hamming similarity.
+    """
     from sentence_transformers import quantize_embeddings
 
     relevant = [set(relevant_docs[q]) for q in enc.query_ids]
     rows = []
     for dim in dims:
         queries, corpus = truncate_normalize(enc.queries, dim), truncate_normalize(enc.corpus, dim)
-        int8_corpus = quantize_embeddings(corpus, precision="int8", calibration_embeddings=corpus)
-        int8_queries = quantize_embeddings(queries, precision="int8", calibration_embeddings=corpus)
+        ranges = int8_ranges(corpus)
+        int8_corpus = dequantize_int8(quantize_embeddings(corpus, precision="int8", ranges=ranges), ranges)
         bits_corpus = np.unpackbits(quantize_embeddings(corpus, precision="ubinary"), axis=1)[:, :dim]
         bits_queries = np.unpackbits(quantize_embeddings(queries, precision="ubinary"), axis=1)[:, :dim]
         variants = {
             "float32": (queries @ corpus.T, dim * 4),
-            "int8": (int8_queries.astype(np.float32) @ int8_corpus.astype(np.float32).T, dim),
+            "int8": (queries @ int8_corpus.T, dim),
             # Hamming similarity: bits that agree (a higher score is closer).
             "binary": (-(bits_queries[:, None, :] != bits_corpus[None, :, :]).sum(axis=2).astype(np.float32),
                        int(np.ceil(dim / 8))),

@@ -99,16 +99,34 @@ PAIRED_PANELS = ((("matryoshka", "base"), ("mnrl", "base")), (("matryoshka", "mn
 
 
 def paired_differences(bootstrap: pd.DataFrame, metric: str = "ndcg@10") -> pd.DataFrame:
-    """Notebook 04's paired bootstrap rows for ``metric``: one row per (system, baseline, dim), largest dim first."""
-    rows = bootstrap[bootstrap.metric == metric]
+    """Notebook 04's paired bootstrap rows for ``metric``: one row per (system, baseline, dim), largest dim first.
+
+    Only the clustered rows (test chunks resampled with all their questions, ``clustered_rows``) when the table
+    has them; ``unit`` and ``n_units`` say what was resampled.
+    """
+    from helpers.evaluation.metrics import clustered_rows
+
+    rows = clustered_rows(bootstrap)
+    rows = rows[rows.metric == metric]
     columns = ["system", "baseline", "dim", "difference", "ci_low", "ci_high", "significant"]
+    columns += [c for c in ("unit", "n_units") if c in rows.columns]
     return rows[columns].sort_values(["baseline", "system", "dim"], ascending=[True, True, False]).reset_index(drop=True)
+
+
+def resampled(table: pd.DataFrame) -> str:
+    """What a bootstrap table resampled, in words for a title: test chunks (with their questions) or questions."""
+    from helpers.evaluation.metrics import CLUSTERED_UNIT
+
+    if "unit" in table.columns and (table.unit == CLUSTERED_UNIT).all() and len(table):
+        return "test chunks, each with all its questions"
+    return "test questions, one by one"
 
 
 def plot_paired_differences(bootstrap: pd.DataFrame, path: Path, metric: str = "ndcg@10"):
     """(system - baseline) per dim with its paired bootstrap 95% interval, and a line at 0.
 
-    Left: each fine-tune minus the base model. Right: Matryoshka minus the plain-MNRL ablation. An interval
+    The intervals are the clustered ones (``paired_differences``) when the table has them. Left: each fine-tune
+    minus the base model. Right: Matryoshka minus the plain-MNRL ablation. An interval
     that does not cross 0 is a difference the test set supports, whether or not the per-system bands overlap.
     """
     import matplotlib.pyplot as plt
@@ -141,7 +159,7 @@ def plot_paired_differences(bootstrap: pd.DataFrame, path: Path, metric: str = "
     axes[0].set_ylabel(f"difference in {metric} (paired, 95% CI)")
     axes[0].set_title("fine-tuned − base model")
     axes[-1].set_title("Matryoshka − plain MNRL (same data and steps)")
-    fig.suptitle("paired bootstrap over the same test questions: a filled point's interval excludes 0")
+    fig.suptitle(f"paired bootstrap resampling {resampled(table)}: a filled point's interval excludes 0")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)

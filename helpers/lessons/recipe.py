@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
 
@@ -126,8 +127,17 @@ def build_loss(model, dims: list[int], matryoshka: bool = True, base: str = "mnr
     return MatryoshkaLoss(model, inner, matryoshka_dims=dims, matryoshka_weights=weights) if matryoshka else inner
 
 
-def training_arguments(profile: Profile, output_dir: Path, prompt: str | None) -> SentenceTransformerTrainingArguments:
-    """The profile's recipe as Trainer arguments, with the published system's corrections."""
+def epochs_for(profile: Profile, n_rows: int) -> int:
+    """The profile's epochs, raised until ``n_rows`` training rows give at least ``profile.min_steps`` optimizer
+    steps: 100 pairs at batch 32 are 4 steps an epoch, too few to move the model."""
+    steps_per_epoch = max(1, math.ceil(n_rows / (profile.batch_size * world_size())))
+    return max(profile.epochs, math.ceil(profile.min_steps / steps_per_epoch))
+
+
+def training_arguments(profile: Profile, output_dir: Path, prompt: str | None,
+                       n_rows: int | None = None) -> SentenceTransformerTrainingArguments:
+    """The profile's recipe as Trainer arguments, with the published system's corrections; given the number of
+    training rows, the epochs follow ``epochs_for`` (enough steps on a small set)."""
     import torch
     from transformers.utils import is_torch_tf32_available
 
@@ -137,7 +147,7 @@ def training_arguments(profile: Profile, output_dir: Path, prompt: str | None) -
     workers = 2 if on_gpu else 0  # the collator tokenizes: on a GPU, workers keep it fed
     return SentenceTransformerTrainingArguments(
         output_dir=str(output_dir),
-        num_train_epochs=profile.epochs,
+        num_train_epochs=epochs_for(profile, n_rows) if n_rows else profile.epochs,
         per_device_train_batch_size=profile.batch_size,  # also the number of in-batch candidates per question
         per_device_eval_batch_size=profile.batch_size,
         learning_rate=profile.learning_rate,
@@ -194,7 +204,10 @@ def fine_tune(
     rows = training_rows(profile, train_pairs, model, prompt)  # mined with the model before training
     weights = matryoshka_weights(profile.dim_weights, dims)  # None: every dim counts the same
     loss = build_loss(model, dims, matryoshka, profile.loss, profile.mini_batch_size, weights)
-    args = training_arguments(profile, Path(output_dir) / "checkpoints", prompt)
+    args = training_arguments(profile, Path(output_dir) / "checkpoints", prompt, len(rows))
+    if args.num_train_epochs > profile.epochs:  # a small set: more epochs, the checkpoint still chosen on val
+        print(f"{len(rows)} rows make too few steps for min_steps={profile.min_steps}: "
+              f"{args.num_train_epochs} epochs instead of {profile.epochs}")
     run = start_run(output_dir, recipe_of(args, loss, profile.model, rows, matryoshka))
     args.output_dir = str(run.checkpoints)  # one folder per recipe: only the same recipe resumes
     evaluator = val_evaluator(val_ir, dims, batch_size=max(profile.batch_size, 32))

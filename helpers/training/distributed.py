@@ -54,6 +54,14 @@ def is_main_process() -> bool:
     return rank() == 0
 
 
+def barrier() -> None:
+    """Wait until every process of the run gets here (a no-op on one process or before the process group exists)."""
+    if world_size() > 1 and _initialized():
+        import torch.distributed as dist
+
+        dist.barrier()
+
+
 @contextmanager
 def main_process_first() -> Iterator[None]:
     """Run the enclosed block on rank 0 first; the other ranks wait, then run it.

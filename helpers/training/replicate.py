@@ -8,7 +8,7 @@ import pandas as pd
 
 from helpers.config import ROOT, get_profile, matryoshka_dims
 from helpers.data.readers import PairSet, read_published
-from helpers.evaluation.metrics import evaluate_model, paired_bootstrap, summarize
+from helpers.evaluation.metrics import evaluate_model, paired_bootstrap, question_clusters, summarize
 from helpers.training.modeling import embedding_dim, load_model
 
 FILES = ("training_dataset.jsonl", "val_dataset.jsonl", "test_dataset.jsonl")
@@ -48,7 +48,9 @@ def replicate(folder: Path, epochs: int | None = None, model: str | None = None,
             ignore_index=True,
         )
         rows.append(summarize(per_query).assign(protocol=protocol))
-        intervals.append(paired_bootstrap(per_query, "base", metrics=("ndcg@10",)).assign(protocol=protocol))
+        clusters = question_clusters(ir["relevant_docs"])  # questions about one test chunk are resampled together
+        intervals.append(paired_bootstrap(per_query, "base", metrics=("ndcg@10",), clusters=clusters)
+                         .assign(protocol=protocol))
     table = pd.concat(rows, ignore_index=True)
     table.to_csv(output / "replicate_summary.csv", index=False)
     ci = pd.concat(intervals, ignore_index=True)
@@ -61,6 +63,7 @@ def replicate(folder: Path, epochs: int | None = None, model: str | None = None,
           f"train pairs: {len(train_set.pairs())}  test questions: {len(test_set.queries)}")
     print("ndcg@10 (test questions):")
     print(wide.round(3).to_string())
-    print("fine-tuned - base, ndcg@10, paired bootstrap 95% CI:")
+    print(f"fine-tuned - base, ndcg@10, paired bootstrap 95% CI (resampling {ci.n_units.iloc[0]} test chunks with "
+          "all their questions):")
     print(ci[["protocol", "dim", "difference", "ci_low", "ci_high", "significant"]].round(3).to_string(index=False))
     return table

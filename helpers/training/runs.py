@@ -6,13 +6,18 @@ run may resume, the val curve that survives a resume, and what is written at the
 
 A run resumes only the recipe that was interrupted: checkpoints live under ``checkpoints/<recipe key>/``, where
 the key hashes everything that changes the result (the Trainer's arguments, the loss and its settings, the model,
-the training pairs). Change a setting and re-run: the key changes and training starts afresh.
+the training pairs). Change a setting and re-run: the key changes and training starts afresh. The val set, which
+chooses the checkpoint, is checked by content too: when notebook 02 made another one, the run starts afresh.
+
+The saved model gets a lineage record (``helpers.data.lineage``): the fingerprints of the pairs it was trained on,
+found by content, so notebooks 04-07 refuse it once notebook 02 ran again.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -20,7 +25,9 @@ import pandas as pd
 from transformers import TrainerCallback
 
 from helpers.config import Profile
-from helpers.training.distributed import is_main_process, world_size
+from helpers.data.jsonl import read_jsonl
+from helpers.data.lineage import ir_digest, record
+from helpers.training.distributed import barrier, is_main_process, world_size
 from helpers.training.modeling import device_name
 
 BEST_METRIC = "eval_val_mean_ndcg@10"
@@ -42,6 +49,7 @@ class TrainResult:
     device: str
     resumed: bool
     recipe_key: str = ""
+    steps: int = 0  # optimizer steps of the whole run
 
 
 @dataclass
@@ -102,7 +110,11 @@ def start_run(output_dir: Path, recipe: dict) -> TrainingRun:
 
 
 def initial_metrics(run: TrainingRun, evaluator, model) -> dict[str, float]:
-    """Val metrics before training (epoch 0), saved so that a resumed run still has its start point."""
+    """Val metrics before training (epoch 0), saved so that a resumed run still has its start point.
+
+    A checkpoint trained with another val set is not resumed (see :func:`same_val_or_afresh`).
+    """
+    same_val_or_afresh(run, evaluator)
     if run.resume_from and run.epoch0_file.exists():
         return json.loads(run.epoch0_file.read_text(encoding="utf-8"))
     metrics = evaluator(model, epoch=0, steps=0)
@@ -125,12 +137,72 @@ def finish_run(run: TrainingRun, trainer, profile: Profile, dims: list[int], pro
             "profile": asdict(profile) | {"outputs": str(profile.outputs)},
             "recipe_key": run.key, "matryoshka": run.recipe["matryoshka"], "dims": dims, "query_prompt": prompt,
             "train_pairs": run.recipe["train_pairs"], "best_checkpoint": best, "best_epoch": best_epoch,
-            "seconds": round(seconds, 1), "device": device_name(), "world_size": world_size(),
+            "seconds": round(seconds, 1), "steps": int(trainer.state.global_step),
+            "epochs": trainer.args.num_train_epochs, "device": device_name(), "world_size": world_size(),
             "resumed_from": run.resume_from,
         }
         (run.output_dir / "train_summary.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
+        record_model(run, trainer, profile, model_dir)
     return TrainResult(model_dir, dims, history, best_epoch, seconds, device_name(), run.resume_from is not None,
-                       run.key)
+                       run.key, int(trainer.state.global_step))
+
+
+VAL_DIGEST = "val_ir.sha256"
+
+
+def same_val_or_afresh(run: TrainingRun, evaluator) -> None:
+    """Resume (or reuse a finished run) only when its checkpoints were chosen on this val set: the recipe key covers
+    the training rows, and this covers val by content. Otherwise the old checkpoints go and training starts afresh."""
+    ir = getattr(evaluator, "ir", None)
+    if ir is None:
+        return
+    digest, saved = ir_digest(ir), run.checkpoints / VAL_DIGEST
+    before = saved.read_text(encoding="utf-8").strip() if saved.exists() else None
+    barrier()  # every rank has read the file before rank 0 rewrites it
+    if run.resume_from and before not in (None, digest):
+        print(f"recipe {run.key}: the val set changed since {Path(run.resume_from).name} was saved (notebook 02 ran "
+              "again): training from scratch")
+        run.resume_from = None
+        if is_main_process():
+            for old in run.checkpoints.glob("checkpoint-*"):
+                shutil.rmtree(old, ignore_errors=True)
+            run.epoch0_file.unlink(missing_ok=True)
+    if is_main_process() and before != digest:
+        saved.write_text(digest, encoding="utf-8")
+
+
+def pairs_folder(profile: Profile, trainer) -> str | None:
+    """The folder of notebook 02's pairs (``pairs`` or one under it) this run was trained on, found by content: its
+    val set is the evaluator's and, without ICT pairs, its questions include every training question. None if none."""
+    ir = getattr(getattr(trainer, "evaluator", None), "ir", None)
+    if ir is None:
+        return None
+    want = ir_digest(ir)
+    anchors = set() if profile.ict_pairs else set(trainer.train_dataset["anchor"])
+    for val_file in sorted(profile.outputs.glob("pairs/**/val_ir.json")):
+        train_file = val_file.with_name("train.jsonl")
+        if not train_file.exists() or ir_digest(json.loads(val_file.read_text(encoding="utf-8"))) != want:
+            continue
+        if anchors <= {row["anchor"] for row in read_jsonl(train_file)}:
+            return val_file.parent.relative_to(profile.outputs).as_posix()
+    return None
+
+
+def record_model(run: TrainingRun, trainer, profile: Profile, model_dir: Path) -> None:
+    """The saved model's lineage record, when it lies in the profile's outputs (notebook 03's models, the study's):
+    the pairs it was trained on and the recipe. Pairs that match no folder there make it stale (re-run 03)."""
+    try:
+        name = Path(model_dir).resolve().relative_to(profile.outputs.resolve()).as_posix()
+    except ValueError:
+        return  # saved elsewhere (replicate, a test): not one of the course's outputs
+    folder = pairs_folder(profile, trainer)
+    settings = asdict(profile) | {"matryoshka": run.recipe["matryoshka"], "recipe_key": run.key,
+                                  "train_rows": run.recipe["train_pairs"]}
+    settings.pop("name", None)
+    record(profile.outputs, name, parents=[f"{folder}/train.jsonl", f"{folder}/val_ir.json"] if folder else [],
+           settings=settings, unknown_inputs=None if folder else (
+               "was trained on pairs that match none under pairs/ now (loaded before notebook 02 ran again, or "
+               "changed in the notebook)"))
 
 
 def val_history(trainer, before_training: dict[str, float]) -> pd.DataFrame:

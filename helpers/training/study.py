@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from helpers.config import STUDY_BASE, STUDY_RECIPES, Profile
+from helpers.config import STUDY_BASE, STUDY_GRID, STUDY_RECIPES, Profile
 
 
 @dataclass(frozen=True)
@@ -41,10 +41,9 @@ GRID: tuple[StudyConfig, ...] = tuple(StudyConfig(name, overrides, why) for name
 
 
 def grid(names: list[str] | None = None) -> list[StudyConfig]:
-    """The grid, or the named configurations of it (in the order given)."""
+    """The study's configurations (``STUDY_GRID``), or the named configurations of the table (in the order given)."""
     by_name = {c.name: c for c in GRID}
-    if not names:
-        return list(GRID)
+    names = names or list(STUDY_GRID)
     unknown = [n for n in names if n not in by_name]
     if unknown:
         raise ValueError(f"unknown configuration(s) {', '.join(unknown)}; choose from {', '.join(by_name)}")
@@ -71,8 +70,44 @@ def prepare_study_pairs(profile: Profile) -> None:
     step_build_pairs(profile)
 
 
+def _reset_peak_memory() -> None:
+    """Reset this process's peak resident memory (Linux: VmHWM), so the next reading is one run's peak."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        pass
+
+
+def _peak_memory_gib() -> float | None:
+    """This process's peak resident memory since the last reset, in GiB (None where /proc is missing)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024**2, 2)
+    except OSError:
+        pass
+    return None
+
+
+def val_per_query(profile: Profile, model_path: str, val_ir: dict, system: str) -> pd.DataFrame:
+    """Per-question val scores at every dim of one model (the clustered interval of the rule needs them)."""
+    from helpers.config import matryoshka_dims
+    from helpers.evaluation.metrics import encode_ir, evaluate_encoded
+    from helpers.training.modeling import load_model
+
+    encoded = encode_ir(load_model(model_path, profile.max_seq_length if system == "base" else None), val_ir)
+    return evaluate_encoded(encoded, val_ir["relevant_docs"], matryoshka_dims(encoded.queries.shape[1])).assign(
+        system=system)
+
+
 def run_config(profile: Profile, config: StudyConfig, keep_checkpoints: bool = False) -> dict:
-    """Train one configuration on the profile's pairs (or reuse its saved row) and return its val row."""
+    """Train one configuration on the profile's pairs (or reuse its saved row) and return its val row.
+
+    The row holds val ndcg@10 per dim at the checkpoint chosen on val, the wall and CPU seconds of the run (mining
+    included), its optimizer steps and its peak memory; ``val_per_query.csv`` beside it holds per-question scores.
+    """
+    import resource
+
     from helpers.data.dataset import load_ir, load_pairs
     from helpers.lessons.recipe import fine_tune
 
@@ -86,16 +121,22 @@ def run_config(profile: Profile, config: StudyConfig, keep_checkpoints: bool = F
         saved = json.loads(row_file.read_text(encoding="utf-8"))
         if saved.get("key") == key and (out / "model").exists():
             return {**{k: settings[k] for k in STUDY_BASE}, **saved}  # rows saved before a knob joined the grid
-    start = time.perf_counter()
+    _reset_peak_memory()
+    cpu_start, start = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
     result = fine_tune(trained, load_pairs(pairs_file), load_ir(val_file), out, progress=True)
-    seconds = time.perf_counter() - start
+    seconds, cpu_end = time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF)
+    peak = _peak_memory_gib()
+    val_per_query(trained, str(out / "model"), load_ir(val_file), config.name).to_csv(out / "val_per_query.csv",
+                                                                                       index=False)
     best = result.val_history.loc[(result.val_history.epoch - result.best_epoch).abs().idxmin()]
     row = {"config": config.name, "why": config.why, "regime": profile.split_regime, "key": key,
            **{k: v for k, v in settings.items() if k in STUDY_BASE},
            "best_epoch": float(result.best_epoch),
            **{f"val_ndcg@10_{d}": float(best[f"val_dim{d}_ndcg@10"]) for d in result.dims},
            "val_mean_ndcg@10": float(best["val_mean_ndcg@10"]),
-           "wall_s": round(seconds, 1), "device": result.device}
+           "wall_s": round(seconds, 1),
+           "cpu_s": round(cpu_end.ru_utime + cpu_end.ru_stime - cpu_start.ru_utime - cpu_start.ru_stime, 1),
+           "steps": int(result.steps), "peak_gib": peak, "device": result.device}
     if not keep_checkpoints:  # the chosen model is saved in model/; optimizer states are large
         shutil.rmtree(out / "checkpoints", ignore_errors=True)
     row_file.write_text(json.dumps(row, indent=1), encoding="utf-8")
@@ -125,18 +166,85 @@ def best_on_val(table: pd.DataFrame) -> str:
     return str(table.sort_values("val_mean_ndcg@10", ascending=False).iloc[0]["config"])
 
 
+MEMORY_BUDGET_GIB = 4.0  # the default course's peak memory budget
+SMALL_DIMS = (64, 32)  # the rule asks a real gain over the base model at these dims
+
+
+def cost_rule(profile: Profile, table: pd.DataFrame) -> pd.DataFrame:
+    """The study's rule, one row per configuration, ``chosen`` marking the default it picks.
+
+    A configuration qualifies when (1) its peak memory is within :data:`MEMORY_BUDGET_GIB`, (2) the clustered
+    (val chunks) 95% interval of its mean-over-dims val ndcg@10 minus the best configuration's includes 0, and
+    (3) its gain over the base model at each of :data:`SMALL_DIMS` has a clustered interval above 0. The chosen one
+    is the cheapest that qualifies, by CPU seconds of training (steadier than wall time on a shared machine).
+    """
+    from helpers.data.dataset import load_ir
+    from helpers.evaluation.metrics import paired_bootstrap, question_clusters
+
+    val_ir = load_ir(profile.outputs / "pairs" / "val_ir.json")
+    clusters = question_clusters(val_ir["relevant_docs"])
+    frames = [val_per_query(profile, profile.model, val_ir, "base")]
+    frames += [pd.read_csv(profile.outputs / "study" / name / "val_per_query.csv", dtype={"query_id": str})
+               for name in table.config]
+    per_query = pd.concat(frames, ignore_index=True)
+    best = best_on_val(table)
+    means = per_query.groupby(["system", "query_id"], as_index=False)["ndcg@10"].mean().assign(dim=-1)
+    vs_best = paired_bootstrap(means, baseline=best, metrics=("ndcg@10",), seed=profile.seed, clusters=clusters)
+    small = per_query[per_query.dim.isin(SMALL_DIMS)]
+    vs_base = paired_bootstrap(small, baseline="base", metrics=("ndcg@10",), seed=profile.seed, clusters=clusters)
+    rows = []
+    for row in table.to_dict("records"):
+        name = row["config"]
+        gap = vs_best[vs_best.system == name]
+        gains = vs_base[vs_base.system == name].set_index("dim")
+        rows.append({
+            "config": name, "cpu_s": row.get("cpu_s"), "wall_s": row.get("wall_s"), "peak_gib": row.get("peak_gib"),
+            "val_mean_ndcg@10": row["val_mean_ndcg@10"],
+            "minus_best": float(gap.difference.iloc[0]) if len(gap) else 0.0,
+            "minus_best_low": float(gap.ci_low.iloc[0]) if len(gap) else 0.0,
+            "minus_best_high": float(gap.ci_high.iloc[0]) if len(gap) else 0.0,
+            **{f"gain_{d}_low": float(gains.loc[d, "ci_low"]) for d in SMALL_DIMS if d in gains.index},
+        })
+    rule = decide(pd.DataFrame(rows))
+    rule.to_csv(profile.outputs / "study" / "rule.csv", index=False)
+    return rule
+
+
+def decide(rule: pd.DataFrame) -> pd.DataFrame:
+    """The rule's verdict on rows of measured cost and clustered intervals (see :func:`cost_rule`)."""
+    rule = rule.copy()
+    rule["fits_memory"] = rule.peak_gib.astype(float).fillna(float("inf")) <= MEMORY_BUDGET_GIB
+    rule["near_best"] = (rule.minus_best_low <= 0) & (rule.minus_best_high >= 0)
+    gains = [f"gain_{d}_low" for d in SMALL_DIMS]
+    rule["gains_small_dims"] = rule.reindex(columns=gains).fillna(float("-inf")).gt(0).all(axis=1)
+    rule["qualifies"] = rule.fits_memory & rule.near_best & rule.gains_small_dims
+    rule["chosen"] = False
+    if rule.qualifies.any():
+        rule.loc[rule[rule.qualifies].cpu_s.idxmin(), "chosen"] = True
+    return rule
+
+
 def test_study(profile: Profile, names: list[str]) -> dict[str, pd.DataFrame]:
-    """Evaluate the base model and the named configurations once on the test set, with paired bootstrap CIs.
+    """Evaluate the base model and the named configurations once on the test set, with paired bootstrap CIs that
+    resample test chunks with all their questions (``question_clusters``; ``unit`` "test chunk").
 
     Each configuration is compared with the base model and with every configuration named before it (the first
     name is the reference recipe).
     """
     from helpers.config import matryoshka_dims
     from helpers.data.dataset import load_ir
-    from helpers.evaluation.metrics import encode_ir, evaluate_bm25, evaluate_encoded, paired_bootstrap, summarize
+    from helpers.evaluation.metrics import (
+        encode_ir,
+        evaluate_bm25,
+        evaluate_encoded,
+        paired_bootstrap,
+        question_clusters,
+        summarize,
+    )
     from helpers.training.modeling import load_model
 
     test_ir = load_ir(profile.outputs / "pairs" / "test_ir.json")
+    clusters = question_clusters(test_ir["relevant_docs"])
     frames = []
     for system in ["base", *names]:
         path = profile.model if system == "base" else str(profile.outputs / "study" / system / "model")
@@ -147,10 +255,10 @@ def test_study(profile: Profile, names: list[str]) -> dict[str, pd.DataFrame]:
         frames.append(evaluate_encoded(encoded, test_ir["relevant_docs"], dims).assign(system=system))
     frames.append(evaluate_bm25(test_ir))
     per_query = pd.concat(frames, ignore_index=True)
-    boot = [paired_bootstrap(per_query, baseline="base", seed=profile.seed)]
+    boot = [paired_bootstrap(per_query, baseline="base", seed=profile.seed, clusters=clusters)]
     for i, reference in enumerate(names[:-1]):  # every later configuration against every earlier one
         pair = per_query[per_query.system.isin(names[i:])]
-        boot.append(paired_bootstrap(pair, baseline=reference, seed=profile.seed))
+        boot.append(paired_bootstrap(pair, baseline=reference, seed=profile.seed, clusters=clusters))
     bootstrap = pd.concat(boot, ignore_index=True)
     summary = summarize(per_query)
     out = profile.outputs / "study"

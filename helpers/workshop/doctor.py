@@ -15,13 +15,24 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from helpers.config import BUNDLED_MODEL, PROFILE_ENV, PROFILES, ROOT, Profile, get_profile
+from helpers.config import (
+    BUNDLED_MODEL,
+    LOWER_MEMORY,
+    PROFILE_ENV,
+    PROFILES,
+    RECIPE_ENV,
+    ROOT,
+    Profile,
+    get_profile,
+    measured_peak,
+)
 
 OK, WARN, FAIL = "OK", "WARN", "FAIL"
 REQUIREMENTS = ROOT / "requirements.txt"
 PYPROJECT = ROOT / "pyproject.toml"
 HUB_URL = "https://huggingface.co"
-MIN_RAM_GIB = 4.0
+MIN_RAM_GIB = 4.0  # where no peak was measured for the recipe (the course's memory budget)
+HEADROOM_GIB = 0.5  # the kernel's peak plus what the notebook server and the browser need
 
 
 @dataclass(frozen=True)
@@ -128,11 +139,26 @@ def check_device(profile: Profile | None = None, memory: Callable[[], tuple[floa
                                    "use a GPU (Colab or a GPU box) for LAB_PROFILE=full, or use the default profile"))
     else:
         results.append(CheckResult("device", OK, device_summary()))
-    total, available = (memory or _memory_gib)()
-    status = OK if available >= MIN_RAM_GIB else WARN
-    results.append(CheckResult("memory", status, f"{available:.1f} GiB available of {total:.1f} GiB",
-                               f"close other programs: the course wants about {MIN_RAM_GIB:.0f} GiB free"))
+    results.append(check_memory(profile, memory))
     return results
+
+
+def check_memory(profile: Profile | None = None, memory: Callable[[], tuple[float, float]] | None = None,
+                 recipe: str | None = None) -> CheckResult:
+    """Free memory against the measured peak of the recipe this profile will run (``LAB_RECIPE`` included), and
+    the switch that lowers it."""
+    total, available = (memory or _memory_gib)()
+    name = profile.name if profile is not None else "default"
+    recipe = recipe if recipe is not None else (os.environ.get(RECIPE_ENV, "").strip() or None)
+    peak, what = measured_peak(name, recipe)
+    needed = (peak if peak is not None else MIN_RAM_GIB) + HEADROOM_GIB
+    measured = f"{what} peaked at {peak:.1f} GiB" if peak is not None else f"{what}: no measured peak, assume {MIN_RAM_GIB:.0f} GiB"
+    detail = f"{available:.1f} GiB available of {total:.1f} GiB; {measured}"
+    if available >= needed:
+        return CheckResult("memory", OK, detail)
+    lower = LOWER_MEMORY.get(recipe or name)
+    fix = f"close other programs to free {needed:.1f} GiB" + (f", or use {lower}" if lower else "")
+    return CheckResult("memory", WARN, detail, fix)
 
 
 def _memory_gib() -> tuple[float, float]:

@@ -123,7 +123,11 @@ def check_dim_keeping_share(
 def dims_with_paired_difference(
     bootstrap: pd.DataFrame, system: str, baseline: str, metric: str = "ndcg@10"
 ) -> set[int]:
-    """Dims where notebook 04's paired 95% interval of (system - baseline) excludes 0."""
+    """Dims where notebook 04's paired 95% interval of (system - baseline) excludes 0 (the clustered intervals,
+    test chunks resampled with all their questions, when the table has them)."""
+    from helpers.evaluation.metrics import clustered_rows
+
+    bootstrap = clustered_rows(bootstrap)
     rows = bootstrap[(bootstrap.system == system) & (bootstrap.baseline == baseline) & (bootstrap.metric == metric)]
     return {int(r.dim) for r in rows.itertuples() if r.ci_low > 0 or r.ci_high < 0}
 
