@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 from pathlib import Path
 
 from helpers.config import get_profile
@@ -23,7 +24,9 @@ from helpers.pipeline import load_course_data, step_load_corpus
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", type=Path)
-    parser.add_argument("--chars", type=int, default=2500, help="characters per passage at least (default 2500)")
+    parser.add_argument("--chars", type=int, default=2500,
+                        help="characters per passage at least (default 2500; 0 keeps the course's chunks)")
+    parser.add_argument("--train-pairs", type=int, default=None, help="a seeded subset of the training questions")
     args = parser.parse_args()
     profile = get_profile("default")
     step_load_corpus(profile)
@@ -42,6 +45,8 @@ def main() -> None:
                 passage_of.update({c.id: pid for c in group})
                 group = []
     splits = split_questions(data, "chunks", profile.val_fraction, profile.test_fraction, profile.seed)
+    if args.train_pairs:  # a small set, as users bring: the same val and test
+        splits["train"] = sorted(random.Random(profile.seed).sample(splits["train"], args.train_pairs))
     text_of = {q.id: q.question for q in data.questions}
     args.folder.mkdir(parents=True, exist_ok=True)
     for name, split in (("training", "train"), ("val", "val"), ("test", "test")):

@@ -6,6 +6,7 @@ import os
 import shutil
 from pathlib import Path
 
+import executed_copies
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -15,6 +16,13 @@ SHARED = ROOT.parent / "shared" / "external" / "llms-2023-2024"
 def pytest_collection_modifyitems(session, config, items):
     # Remember whether this session executes the notebooks, for test_course_outputs.
     config.notebooks_collected = any(str(item.fspath).endswith(".ipynb") for item in items)
+
+
+def pytest_configure(config):
+    # nbval's notebooks, once run through, keep their outputs for `make site` (tests/executed_copies.py). A plugin,
+    # not hooks of this file: a conftest's run hooks only reach the items under its own folder, and notebooks/ is not.
+    if not config.pluginmanager.has_plugin("executed-copies"):
+        config.pluginmanager.register(executed_copies, "executed-copies")
 
 
 @pytest.fixture

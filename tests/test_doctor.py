@@ -175,3 +175,16 @@ def test_run_checks_offline_covers_every_area_without_network(monkeypatch):
     assert names[0] == "python" and "packages" in names and "profile" in names
     assert {"device", "memory", "hub"} <= set(names)
     assert all(r.status in (OK, WARN, FAIL) for r in results)
+
+
+def test_memory_is_checked_against_the_measured_peak_of_the_recipe_and_names_the_switch(monkeypatch):
+    from helpers import config
+
+    monkeypatch.setitem(config.MEASURED_PEAK_GIB, "default", 3.6)
+    monkeypatch.setitem(config.MEASURED_PEAK_GIB, "current", 2.5)
+    monkeypatch.setitem(config.LOWER_MEMORY, "default", "LAB_RECIPE=current (2.5 GiB measured)")
+    tight = doctor.check_memory(get_profile("default"), memory=lambda: (8.0, 3.0), recipe="")
+    assert tight.status == WARN and "peaked at 3.6 GiB" in tight.detail and "LAB_RECIPE=current" in tight.fix
+    assert doctor.check_memory(get_profile("default"), memory=lambda: (8.0, 3.0), recipe="current").status == OK
+    unknown = doctor.check_memory(get_profile("full"), memory=lambda: (8.0, 3.0), recipe="")
+    assert unknown.status == WARN and "no measured peak" in unknown.detail

@@ -54,6 +54,8 @@ def test_the_rule_picks_the_cheapest_recipe_near_the_best_that_gains_at_small_di
     assert not verdict.qualifies["cheap-no-gain"]  # no real gain at 32 dims
     assert not verdict.qualifies["too-big"]  # over the 4 GiB budget
     assert not decide(rows.assign(peak_gib=9.0)).chosen.any()  # nothing fits: nothing is chosen
+    near_tie = rows.assign(cpu_s=[900, 100, 120, 130, 290, 300], peak_gib=[3.5, 2.0, 2.0, 6.0, 3.9, 2.6])
+    assert decide(near_tie).set_index("config").chosen["finer"]  # within 10% in cost: the lower peak memory wins
 
 
 def test_study_trains_caches_and_tests(tmp_path, monkeypatch, capsys):

@@ -55,6 +55,8 @@ def register(sub, profiles: list[str]) -> None:
                    help="add one ICT pair per training passage (default: the profile's)")
     p.add_argument("--dim-weights", choices=["equal", "small-heavy"], default=None,
                    help="MatryoshkaLoss weights (default: the profile's)")
+    p.add_argument("--min-steps", type=int, default=None,
+                   help="more epochs until the set gives this many optimizer steps (default: the profile's; 0 = off)")
     p.set_defaults(func=cmd_replicate)
 
 
@@ -217,5 +219,6 @@ def cmd_replicate(args: argparse.Namespace) -> int:
 
     replicate(Path(args.data), epochs=args.epochs, model=args.model,
               output=Path(args.output) if args.output else None, learning_rate=args.learning_rate,
-              hard_negatives=args.hard_negatives, ict_pairs=args.ict_pairs, dim_weights=args.dim_weights)
+              hard_negatives=args.hard_negatives, ict_pairs=args.ict_pairs, dim_weights=args.dim_weights,
+              min_steps=args.min_steps)
     return 0

@@ -26,6 +26,7 @@ from helpers.config import (
     get_profile,
     measured_peak,
 )
+from helpers.workshop.runtime import install_course, prepare_inputs  # noqa: F401 (every setup cell imports them here)
 
 OK, WARN, FAIL = "OK", "WARN", "FAIL"
 REQUIREMENTS = ROOT / "requirements.txt"

@@ -138,7 +138,17 @@ def build_ui(playground: Playground, k: int = 5, initial: str | None = None):
     top_k.observe(run, names="value")
     button.on_click(run)
     questions.observe(pick, names="value")
-    box = widgets.VBox([questions, widgets.HBox([query, button]), widgets.HBox([dim, top_k]), status, results])
+    class PlaygroundBox(widgets.VBox):
+        def _repr_mimebundle_(self, **kwargs):
+            # Next to the widget view, a static copy of what it shows now: a page with no kernel (the course site,
+            # nbconvert) renders this; a frontend with widgets shows the live controls instead.
+            data = super()._repr_mimebundle_(**kwargs)
+            data["text/html"] = (f'<div class="playground-static"><div><b>Question:</b> {html.escape(query.value)} '
+                                 f'<b>Dim:</b> {dim.value} <b>Top-k:</b> {top_k.value}</div>'
+                                 f"<div>{status.value}</div>{results.value}</div>")
+            return data
+
+    box = PlaygroundBox([questions, widgets.HBox([query, button]), widgets.HBox([dim, top_k]), status, results])
     box.add_class(CSS["box"])
     if initial:
         if initial in playground.questions.values():
