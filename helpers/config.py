@@ -67,7 +67,7 @@ PROFILES: dict[str, Profile] = {
         name="smoke", model=BUNDLED_MODEL, epochs=1, batch_size=16, learning_rate=2e-5,
         max_seq_length=128, max_train_pairs=64, max_eval_questions=30, hard_negatives=1,
     ),
-    # Chosen by `python -m helpers study`'s cost rule (benchmarks/README.md, "Choosing the recipe"): the cheapest
+    # Chosen by `python -m helpers study`'s cost rule (docs/results.md, "Choosing the recipe: the cost rule"): the cheapest
     # recipe within 4 GiB whose val ndcg@10 is within noise of the best and beats the base model at 64 and 32 dims
     # (the grid's `lr1e-4-e1`: in-batch negatives only). LAB_RECIPE=hn1-lr1e-4-b32-e1 is the default before the
     # rule (a mined negative, batch 32: about 7 GiB); LAB_RECIPE=current the recipe before any study.
