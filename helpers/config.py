@@ -85,8 +85,17 @@ PROFILES: dict[str, Profile] = {
 # reference machine (2 CPU cores; README "Time and memory"); the key is LAB_RECIPE's name, or the profile's own
 # name for its own recipe. `doctor` and notebook 00 compare free memory with it. LOWER_MEMORY names the switch that
 # lowers it, with that recipe's own measured peak.
-MEASURED_PEAK_GIB: dict[str, float] = {}
-LOWER_MEMORY: dict[str, str] = {}
+MEASURED_PEAK_GIB: dict[str, float] = {
+    "default": 2.6,  # notebook 03's kernel, 2026-12-02 (its three trainings; 04-05 peaked lower in earlier runs)
+    "smoke": 2.5,  # notebook 03's kernel under smoke, same day
+    "current": 2.7,  # the whole course, before the Markdown chunks (docs/results.md, "Time and memory")
+    "hn1-lr1e-4-b32-e1": 7.4,  # the default before the cost rule: a mined negative at batch 32 (same table)
+}
+LOWER_MEMORY: dict[str, str] = {
+    "default": "LAB_PROFILE=smoke (a 64-pair subset; 2.5 GiB measured)",
+    "hn1-lr1e-4-b32-e1": "the default profile's own recipe (leave LAB_RECIPE unset; 2.6 GiB measured)",
+    "hn1-lr1e-4-b32": "the default profile's own recipe (leave LAB_RECIPE unset; 2.6 GiB measured)",
+}
 
 
 def measured_peak(profile_name: str, recipe: str | None) -> tuple[float | None, str]:
