@@ -3,14 +3,10 @@ is a module of its own and not conftest.py)."""
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
+from gpu_check_loader import ROOT, load_script
 
-SCRIPT = Path(__file__).resolve().parents[1] / "docs" / "build.py"
+SCRIPT = ROOT / "docs" / "build.py"
 
 
 def load_site_builder():
-    spec = importlib.util.spec_from_file_location("site_build", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(SCRIPT, "site_build")
