@@ -200,6 +200,48 @@ def get_profile(name: str | None = None, **overrides) -> Profile:
     return profile
 
 
+# Notebook 08's reranker (a cross-encoder trained on the course's pairs). Its settings live beside the profiles, not
+# in them: every Profile field is part of `python -m helpers study`'s cache key (asdict of the profile), so a new field
+# would make the study retrain every saved configuration. LAB_RERANKER=<hub id or path> uses that cross-encoder as it
+# is (no training).
+RERANKER_ENV = "LAB_RERANKER"
+
+
+@dataclass(frozen=True)
+class RerankerSettings:
+    """How notebook 08 trains its cross-encoder and how deep it reranks the hybrid's candidates."""
+
+    epochs: int = 1
+    batch_size: int = 16
+    learning_rate: float = 2e-5
+    warmup_ratio: float = 0.1
+    hard_negatives: int = 3  # per training pair: the first-stage's best training passages that do not answer it
+    max_length: int = 256  # tokens of question + passage together (the course's chunks fit)
+    evals_per_epoch: int = 2  # val evaluations (candidate checkpoints) per epoch; the best on val is kept
+    val_depth: int = 20  # candidates per val question the checkpoint is judged on
+    depths: tuple[int, ...] = (10, 20, 50)  # how many of the hybrid's top candidates to rerank: chosen on val
+    latency_queries: int = 40  # test questions timed one at a time (latency per query and the funnel)
+    seed: int = 42
+
+
+RERANKER_SETTINGS: dict[str, RerankerSettings] = {
+    "smoke": RerankerSettings(hard_negatives=1, max_length=128, evals_per_epoch=1, val_depth=10, depths=(5, 10),
+                              latency_queries=5),
+    "default": RerankerSettings(),
+    "full": RerankerSettings(epochs=2, batch_size=32, max_length=512),
+}
+
+
+def reranker_settings(profile: Profile, **overrides) -> RerankerSettings:
+    """The reranker settings of ``profile`` (by its name; unknown names get the defaults), with overrides."""
+    return replace(RERANKER_SETTINGS.get(profile.name, RerankerSettings()), **overrides)
+
+
+def pretrained_reranker() -> str | None:
+    """``$LAB_RERANKER`` (a hub id or a local folder of a cross-encoder), or None: train one in notebook 08."""
+    return os.environ.get(RERANKER_ENV, "").strip() or None
+
+
 def matryoshka_dims(full_dim: int, max_dims: int = 6) -> list[int]:
     """Dims to train and evaluate, derived from the model: 384 -> 384..32, 1024 -> 1024..64."""
     smaller = [d for d in (768, 512, 256, 128, 64, 32) if d < full_dim]

@@ -4,7 +4,7 @@ Files under ``outputs/<profile>/``:
   corpus.jsonl, chunks.jsonl          <- 01_load_corpus
   pairs/{train.jsonl, val_ir.json, test_ir.json, splits.json}   <- 02_build_pairs
   matryoshka/model, mnrl/model        <- 03_train_matryoshka
-  results/{per_query.csv, summary.csv, bootstrap.csv}           <- 04_evaluate_retrieval
+  results/{hybrid_choice.json, per_query.csv, summary.csv, bootstrap.csv}   <- 04_evaluate_retrieval
   plots/*.png                         <- 05_plot_dims_vs_ndcg
   lineage/<output>.json               <- each step, for what it wrote: what it was made from (``require`` checks it)
 """
@@ -173,6 +173,80 @@ SYSTEMS = {"base": None, "matryoshka": "matryoshka/model", "mnrl": "mnrl/model",
 OPTIONAL_SYSTEMS = ("mnrl", "matryoshka-held-out")  # evaluated when notebook 03 trained them
 
 
+HYBRID_CHOICE = "results/hybrid_choice.json"  # the fusion chosen on val (notebook 04), read by every hybrid row
+HYBRID_SYSTEMS = ("base", "matryoshka", "mnrl")  # the dense systems fused with BM25 (the held-out twin is not)
+
+
+def choose_hybrid(profile: Profile, model=None, reuse=None) -> dict:
+    """Choose the hybrid's fusion on val, once, and save it to ``results/hybrid_choice.json`` (with lineage).
+
+    The grid (``fusion_grid``: RRF's k and score fusion's weight) is run on the val questions with the fine-tuned
+    model; the criterion is the mean val ndcg@10 over dims of ``matryoshka+bm25`` (``choose_fusion``). ``model`` is
+    that model when already loaded; ``reuse`` is its ``Encoded`` of another IR set over the same corpus (notebook
+    04's test encoding), whose corpus vectors are then reused so that only the val questions are encoded. The file
+    also keeps the whole val table and, for context, the val ndcg@10 of the dense model and of BM25 alone.
+    """
+    import json
+    import time
+
+    from helpers.config import matryoshka_dims
+    from helpers.evaluation.metrics import (
+        Encoded,
+        encode_ir,
+        evaluate_bm25,
+        evaluate_encoded,
+        fusion_grid,
+        ir_bm25_hits,
+    )
+    from helpers.lessons.hybrid import RETRIEVE_DEPTH, RRF_KS, WEIGHTS, choose_fusion
+    from helpers.training.modeling import load_model
+
+    start = time.perf_counter()
+    val_ir = load_ir(require(profile, "pairs/val_ir.json"))
+    model = model if model is not None else load_model(str(require(profile, "matryoshka/model")))
+    if reuse is not None and list(reuse.corpus_ids) == list(val_ir["corpus"]):
+        query_ids = [q for q in val_ir["queries"] if val_ir["relevant_docs"].get(q)]
+        queries = model.encode_query([val_ir["queries"][q] for q in query_ids], batch_size=32, convert_to_numpy=True)
+        enc = Encoded(query_ids, list(reuse.corpus_ids), queries.astype("float32"), reuse.corpus)
+    else:
+        enc = encode_ir(model, val_ir)
+    dims = matryoshka_dims(enc.queries.shape[1])
+    lexical = ir_bm25_hits(val_ir, enc.query_ids, enc.corpus_ids, RETRIEVE_DEPTH)
+    grid = fusion_grid(enc, lexical, val_ir["relevant_docs"], dims, RRF_KS, WEIGHTS, RETRIEVE_DEPTH)
+    choice = choose_fusion(grid)
+    dense = evaluate_encoded(enc, val_ir["relevant_docs"], dims).groupby("dim", sort=False)["ndcg@10"].mean()
+    choice.update({
+        "dense_system": "matryoshka", "depth": RETRIEVE_DEPTH, "dims": dims, "val_questions": len(enc.query_ids),
+        "criterion": f"{choice['criterion']} of matryoshka+bm25", "grid": grid.to_dict("records"),
+        "dense_alone": {str(d): float(v) for d, v in dense.items()},
+        "bm25_alone": float(evaluate_bm25(val_ir)["ndcg@10"].mean()), "seconds": time.perf_counter() - start,
+    })
+    path = profile.outputs / HYBRID_CHOICE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(choice, indent=1), encoding="utf-8")
+    record_lineage(profile.outputs, HYBRID_CHOICE, ["pairs/val_ir.json", "matryoshka/model"], settings={
+        "method": choice["method"], "setting": choice["setting"], "depth": RETRIEVE_DEPTH,
+        "grid": {"rrf k": list(RRF_KS), "score weight": list(WEIGHTS)}, "criterion": choice["criterion"]})
+    return choice
+
+
+def load_hybrid_choice(profile: Profile) -> dict:
+    """The fusion chosen on val by :func:`choose_hybrid` (``require``: missing or stale names notebook 04)."""
+    import json
+
+    return json.loads(require(profile, HYBRID_CHOICE).read_text(encoding="utf-8"))
+
+
+def hybrid_hits(choice: dict, enc, ir: dict, dim: int, k: int | None = None) -> list:
+    """The chosen hybrid's ranking for every query of ``enc`` at ``dim``: per query a list of (chunk id, fused
+    score), best first, the top ``k`` (default: every fused candidate). What a reranker reranks."""
+    from helpers.evaluation.metrics import dense_hits, ir_bm25_hits
+    from helpers.lessons.hybrid import fuse_all
+
+    lexical = ir_bm25_hits(ir, enc.query_ids, enc.corpus_ids, choice["depth"])
+    return fuse_all(dense_hits(enc, dim, choice["depth"]), lexical, choice["method"], choice["setting"], k)
+
+
 def encode_systems(profile: Profile, test_ir: dict) -> dict:
     """Load the base model and each fine-tune that exists; encode the test set once per model (``encode_ir``)."""
     from tqdm.auto import tqdm
@@ -195,11 +269,15 @@ def encode_systems(profile: Profile, test_ir: dict) -> dict:
     return encoded
 
 
-def record_results(profile: Profile, systems, protocol: str = "whole-corpus") -> None:
-    """Record what notebook 04's tables were made from: the test set and every fine-tuned model scored."""
+def record_results(profile: Profile, systems, protocol: str = "whole-corpus", hybrid: dict | None = None) -> None:
+    """Record what notebook 04's tables were made from: the test set, every fine-tuned model scored, and the
+    hybrid's val choice when the tables have hybrid rows."""
     suffix = "" if protocol == "whole-corpus" else "_test_chunks_only"
     parents = ["pairs/test_ir.json", *(SYSTEMS[s] for s in systems if SYSTEMS.get(s))]
     settings = {"protocol": protocol, "systems": sorted(systems), "base_model": profile.model, "seed": profile.seed}
+    if hybrid is not None:
+        parents.append(HYBRID_CHOICE)
+        settings["hybrid"] = f"{hybrid['method']} {hybrid['parameter']}={hybrid['setting']:g}"
     for table in ("per_query", "summary", "bootstrap"):
         if (profile.outputs / "results" / f"{table}{suffix}.csv").exists():
             record_lineage(profile.outputs, f"results/{table}{suffix}.csv", parents, settings)
@@ -239,12 +317,16 @@ def score_systems(profile: Profile, encoded: dict, test_ir: dict, protocol: str 
     frames = [evaluate_encoded(enc, test_ir["relevant_docs"], dims).assign(system=system)
               for system, enc in encoded.items()]
     frames.append(evaluate_bm25(test_ir))
+    choice = None  # the hybrid is scored on the whole corpus only: the published protocol's pool changes BM25's idf
+    if protocol == "whole-corpus" and (profile.outputs / HYBRID_CHOICE).exists():
+        choice = load_hybrid_choice(profile)
+        frames += _hybrid_frames(choice, encoded, test_ir, dims)
+    elif protocol == "whole-corpus":
+        print(f"no {HYBRID_CHOICE} (notebook 04's `choose_hybrid`): the tables have no hybrid rows")
     per_query = pd.concat(frames, ignore_index=True)
     per_query = per_query[["system", *[c for c in per_query.columns if c != "system"]]]
     summary = summarize(per_query)
-    comparisons = [(per_query, "base")]
-    if "mnrl" in set(per_query.system):  # what the Matryoshka loss buys over the same budget without it
-        comparisons.append((per_query[per_query.system.isin(["matryoshka", "mnrl"])], "mnrl"))
+    comparisons = _comparisons(per_query, dims)
     clusters = question_clusters(test_ir["relevant_docs"])
     bootstrap = pd.concat(
         [paired_bootstrap(frame, baseline=baseline, seed=profile.seed, clusters=by)
@@ -257,11 +339,52 @@ def score_systems(profile: Profile, encoded: dict, test_ir: dict, protocol: str 
     per_query.to_csv(out / f"per_query{suffix}.csv", index=False)
     summary.to_csv(out / f"summary{suffix}.csv", index=False)
     bootstrap.to_csv(out / f"bootstrap{suffix}.csv", index=False)
-    record_results(profile, list(encoded), protocol)
+    record_results(profile, list(encoded), protocol, hybrid=choice)
     return {"per_query": per_query, "summary": summary, "bootstrap": bootstrap}
 
 
+def _hybrid_frames(choice: dict, encoded: dict, ir: dict, dims: list[int]) -> list[pd.DataFrame]:
+    """Per-query rows of each dense system of :data:`HYBRID_SYSTEMS` fused with BM25 by the val choice."""
+    from helpers.evaluation.metrics import evaluate_hybrid, ir_bm25_hits
+    from helpers.lessons.hybrid import hybrid_name
+
+    fused = [s for s in HYBRID_SYSTEMS if s in encoded]
+    if not fused:
+        return []
+    first = encoded[fused[0]]
+    lexical = ir_bm25_hits(ir, first.query_ids, first.corpus_ids, choice["depth"])
+    return [evaluate_hybrid(encoded[s], lexical, ir["relevant_docs"], dims, choice["method"], choice["setting"],
+                            choice["depth"]).assign(system=hybrid_name(s)) for s in fused]
+
+
+def _comparisons(per_query: pd.DataFrame, dims: list[int]) -> list[tuple[pd.DataFrame, str]]:
+    """The (rows, baseline) pairs of the paired bootstrap: each dense system against base, Matryoshka against plain
+    MNRL, and each hybrid against BM25 alone, against its own dense system alone, and against base's hybrid."""
+    from helpers.lessons.hybrid import HYBRID_SUFFIX, hybrid_name
+
+    systems = list(dict.fromkeys(per_query.system))
+    hybrids = [s for s in systems if s.endswith(HYBRID_SUFFIX)]
+    comparisons = [(per_query[~per_query.system.isin(hybrids)], "base")]
+    if "mnrl" in systems:  # what the Matryoshka loss buys over the same budget without it
+        comparisons.append((per_query[per_query.system.isin(["matryoshka", "mnrl"])], "mnrl"))
+    if not hybrids:
+        return comparisons
+    bm25 = per_query[per_query.system == "BM25"]  # dim 0: copied to every dim, so each dim pairs with it
+    bm25_at_dims = pd.concat([bm25.assign(dim=d) for d in dims], ignore_index=True)
+    comparisons.append((pd.concat([per_query[per_query.system.isin(hybrids)], bm25_at_dims]), "BM25"))
+    for hybrid in hybrids:
+        dense = hybrid.removesuffix(HYBRID_SUFFIX)
+        comparisons.append((per_query[per_query.system.isin([hybrid, dense])], dense))
+    if hybrid_name("base") in hybrids and len(hybrids) > 1:  # what fine-tuning buys once BM25 is fused
+        comparisons.append((per_query[per_query.system.isin(hybrids)], hybrid_name("base")))
+    return comparisons
+
+
 def step_evaluate(profile: Profile, protocol: str = "whole-corpus") -> dict[str, pd.DataFrame]:
-    """Notebook 04's evaluation: base, fine-tunes (Matryoshka, plain MNRL) and BM25 on the test questions."""
+    """Notebook 04's evaluation: base, fine-tunes (Matryoshka, plain MNRL), BM25 and their hybrids on the test
+    questions, the hybrid's fusion chosen on val first (``choose_hybrid``)."""
     test_ir = load_ir(require(profile, "pairs/test_ir.json"))
-    return score_systems(profile, encode_systems(profile, test_ir), test_ir, protocol)
+    encoded = encode_systems(profile, test_ir)
+    if protocol == "whole-corpus" and "matryoshka" in encoded:
+        choose_hybrid(profile, reuse=encoded["matryoshka"])
+    return score_systems(profile, encoded, test_ir, protocol)

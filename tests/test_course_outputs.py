@@ -26,6 +26,7 @@ def test_metrics_table_has_a_row_per_dim_and_system(outputs):
     summary = pd.read_csv(outputs / "results" / "summary.csv")
     dims = [384, 256, 128, 64, 32]
     expected = {(s, d) for s in ("base", "matryoshka", "mnrl") for d in dims} | {("BM25", 0)}
+    expected |= {(f"{s}+bm25", d) for s in ("base", "matryoshka", "mnrl") for d in dims}  # each fused with BM25
     assert set(zip(summary.system, summary.dim)) == expected
     assert summary["ndcg@10"].between(0, 1).all() and summary["ndcg@10"].max() > 0.3
 

@@ -10,7 +10,7 @@ import argparse
 import os
 import sys
 
-from helpers.cli import course, data, export, generate, index, study, workshop
+from helpers.cli import course, data, export, figures, generate, index, study, workshop
 from helpers.config import PROFILES
 
 DESCRIPTION = "Commands of the matryoshka-lab course (python -m helpers <command> --help for one of them)."
@@ -22,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     profiles = sorted(PROFILES)
     data.register(sub)
     export.register(sub)
+    figures.register(sub)
     course.register(sub, profiles)
     generate.register(sub)
     workshop.register(sub, profiles)

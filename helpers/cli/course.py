@@ -34,7 +34,8 @@ def register(sub, profiles: list[str]) -> None:
     p.add_argument("--plain-mnrl", action="store_true", help="train the plain MNRL ablation instead of Matryoshka")
     p.set_defaults(func=cmd_train)
 
-    p = sub.add_parser("evaluate", help="evaluate base, fine-tuned and BM25 on the test questions (notebook 04)")
+    p = sub.add_parser("evaluate", help="evaluate base, fine-tuned, BM25 and their hybrids on the test questions "
+                                        "(notebook 04)")
     p.add_argument("--profile", choices=profiles, default=None)
     p.add_argument("--protocol", choices=["whole-corpus", "test-chunks-only"], default="whole-corpus")
     p.set_defaults(func=cmd_evaluate)
@@ -171,12 +172,21 @@ def _print_ndcg(summary_csv: Path, test_ir_json: Path) -> None:
 
     import pandas as pd
 
+    from helpers.lessons.hybrid import HYBRID_SUFFIX
+
     if summary_csv.exists():
-        table = pd.read_csv(summary_csv).pivot(index="dim", columns="system", values="ndcg@10")
+        summary = pd.read_csv(summary_csv)
+        systems = list(dict.fromkeys(summary.system))  # dense systems, BM25, then the hybrids: notebook 04's order
+        table = summary.pivot(index="dim", columns="system", values="ndcg@10")[systems]
         label = json.loads(test_ir_json.read_text(encoding="utf-8")).get("label") if test_ir_json.exists() else None
         print("\nndcg@10 on test questions, whole corpus (dim 0 = BM25):")
         if label:  # the ICT route's proxy test set says so wherever its scores are shown
             print(label)
+        choice_json = summary_csv.parent / "hybrid_choice.json"
+        if choice_json.exists() and any(s.endswith(HYBRID_SUFFIX) for s in systems):
+            choice = json.loads(choice_json.read_text(encoding="utf-8"))
+            print(f"<system>{HYBRID_SUFFIX}: fused with BM25 by {choice['method']} "
+                  f"{choice['parameter']}={choice['setting']:g}, chosen on val ({choice['criterion']})")
         print(table.sort_index(ascending=False).round(3).to_string())
 
 

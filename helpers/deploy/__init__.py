@@ -17,8 +17,9 @@ from helpers.deploy.vector_index import (
     scale_benchmark,
     scale_configs,
     scale_summary,
+    single_threaded,
 )
-from helpers.lessons.index_recipes import IndexConfig, build, build_index, search
+from helpers.lessons.index_recipes import IndexConfig, build, build_index, rerank, search
 
 __all__ = [
     "SYNTHETIC_NOTE",
@@ -34,9 +35,11 @@ __all__ = [
     "quality_table",
     "ranking_metrics",
     "recall_against",
+    "rerank",
     "save_index",
     "scale_benchmark",
     "scale_configs",
     "scale_summary",
     "search",
+    "single_threaded",
 ]

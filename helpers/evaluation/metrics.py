@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 from sentence_transformers.base.evaluation import SentenceEvaluator
 
+from helpers.lessons.hybrid import RETRIEVE_DEPTH, RRF_KS, WEIGHTS, Hits, bm25_hits, fuse_all, top_hits
+
 # Taught and written in notebook 04 (cells marked `#| export retrieval`), re-exported for older imports.
 from helpers.lessons.retrieval import (  # noqa: F401
     ACCURACY_K,
@@ -52,6 +54,51 @@ def evaluate_bm25(ir: dict, system: str = "BM25") -> pd.DataFrame:
     frame.insert(0, "dim", 0)
     frame.insert(0, "system", system)
     return frame
+
+
+def dense_hits(enc: Encoded, dim: int, depth: int = RETRIEVE_DEPTH) -> list[Hits]:
+    """Each query's ``depth`` best chunks at ``dim`` (truncated, re-normalised cosine), as the hybrid's dense side."""
+    return top_hits(truncate_normalize(enc.queries, dim) @ truncate_normalize(enc.corpus, dim).T, enc.corpus_ids, depth)
+
+
+def ir_bm25_hits(ir: dict, query_ids: list[str], corpus_ids: list[str] | None = None,
+                 depth: int = RETRIEVE_DEPTH) -> list[Hits]:
+    """BM25's side of the hybrid for ``query_ids`` of an IR set (``bm25_hits`` over a fresh ``bm25_index``)."""
+    corpus_ids = list(ir["corpus"]) if corpus_ids is None else corpus_ids
+    retriever = bm25_index([ir["corpus"][c] for c in corpus_ids])
+    return bm25_hits(retriever, [ir["queries"][q] for q in query_ids], corpus_ids, depth)
+
+
+def evaluate_hybrid(enc: Encoded, lexical: list[Hits], relevant_docs: dict, dims: list[int], method: str,
+                    setting: float, depth: int = RETRIEVE_DEPTH) -> pd.DataFrame:
+    """Per-query metrics of one fusion at every dim, like ``evaluate_encoded``; ``lexical`` is aligned with
+    ``enc.query_ids`` (``ir_bm25_hits``)."""
+    relevant = [set(relevant_docs[q]) for q in enc.query_ids]
+    frames = []
+    for dim in dims:
+        fused = fuse_all(dense_hits(enc, dim, depth), lexical, method, setting, k=MAP_K)
+        frame = per_query_metrics([[c for c, _ in hits] for hits in fused], relevant)
+        frame.insert(0, "query_id", enc.query_ids)
+        frame.insert(0, "dim", dim)
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def fusion_grid(enc: Encoded, lexical: list[Hits], relevant_docs: dict, dims: list[int],
+                rrf_ks: tuple = RRF_KS, weights: tuple = WEIGHTS, depth: int = RETRIEVE_DEPTH) -> pd.DataFrame:
+    """Mean ndcg@10, mrr@10 and recall@10 of every fusion setting (RRF's k, score fusion's weight) at every dim:
+    the val table ``choose_fusion`` reads. The dense candidates are ranked once per dim for all settings."""
+    relevant = [set(relevant_docs[q]) for q in enc.query_ids]
+    settings = [("rrf", float(k)) for k in rrf_ks] + [("score", float(w)) for w in weights]
+    rows = []
+    for dim in dims:
+        dense = dense_hits(enc, dim, depth)
+        for method, setting in settings:
+            fused = fuse_all(dense, lexical, method, setting, k=MAP_K)
+            means = per_query_metrics([[c for c, _ in hits] for hits in fused], relevant).mean()
+            rows.append({"method": method, "setting": setting, "dim": dim,
+                         **{m: float(means[m]) for m in ("ndcg@10", "mrr@10", "recall@10")}})
+    return pd.DataFrame(rows)
 
 
 def summarize(per_query: pd.DataFrame) -> pd.DataFrame:

@@ -36,6 +36,8 @@ NEEDS: dict[str, tuple[tuple[str, str], ...]] = {
     "05": (("results/per_query.csv", "04"), ("results/bootstrap.csv", "04")),
     "06": (("pairs/test_ir.json", "02"), ("matryoshka/model", "03")),
     "07": (("pairs/test_ir.json", "02"), ("matryoshka/model", "03")),
+    "08": (("pairs/train.jsonl", "02"), ("pairs/val_ir.json", "02"), ("pairs/test_ir.json", "02"),
+           ("matryoshka/model", "03"), ("results/hybrid_choice.json", "04"), ("results/summary.csv", "04")),
     "solutions": (("results/summary.csv", "04"), ("overfit/val_history.csv", "03"),
                   ("results/index_scale.csv", "07")),
 }

@@ -240,8 +240,10 @@ def test_notebook_06_playground_answers_a_typed_question(browser, jupyterlab, sc
         assert panel.locator(f".{name}").count() == 1, f"widget .{name} is not rendered"
     hits = panel.locator(".playground-results tr.playground-hit")
     hits.first.wait_for()  # the notebook opens the playground on the first test question
-    # base, fine-tuned and BM25, plus a column answered through notebook 07's saved index once that has run
-    systems = 3 + (get_profile().outputs / "index").is_dir()
+    # base, fine-tuned and BM25, plus a column answered through notebook 07's saved index once that has run, and the
+    # hybrid (fine-tuned + BM25) once notebook 04 has chosen its fusion
+    outputs = get_profile().outputs
+    systems = 3 + (outputs / "index").is_dir() + (outputs / "results" / "hybrid_choice.json").is_file()
     assert panel.locator(".playground-results").get_by_text("relevant chunk at rank").count() == systems
     box.screenshot(path=str(screenshots / "06_playground_test_question.png"))
 

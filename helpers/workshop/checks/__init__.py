@@ -1,10 +1,25 @@
 """The exercise checkers, one module per notebook (``nb01`` ... ``nb07``); notebooks import them from here.
 
 Every checker follows the contract of :func:`helpers.workshop.checks.common.verdict`: a blank answer prints what
-to do and returns False, a right one prints ``[OK]``, a wrong one raises :class:`ExerciseError` with a hint.
+to do and a hint and returns None (more help with ``hint=True``), a right one prints ``[OK]`` and returns
+``PASSED``, a wrong one of any type raises :class:`ExerciseError` with a hint. The shared pieces (``checker``,
+``as_number``, ``close_enough``, ``method_hint``, ...) live in :mod:`helpers.workshop.checks.common`.
 """
 
-from helpers.workshop.checks.common import ExerciseError, is_blank, verdict
+from helpers.workshop.checks.common import (
+    PASSED,
+    ExerciseError,
+    as_int,
+    as_number,
+    checker,
+    close_enough,
+    is_blank,
+    method_hint,
+    pair_of_ints,
+    verdict,
+    wrong_shape,
+)
+from helpers.workshop.checks.nb00 import check_doctor_counts, check_vector_bytes
 from helpers.workshop.checks.nb01 import (
     check_overlap_text,
     check_small_chunks,
@@ -15,6 +30,7 @@ from helpers.workshop.checks.nb02 import (
     check_ir_sizes,
     check_leak_share,
     check_straddling,
+    leak_share,
 )
 from helpers.workshop.checks.nb03 import (
     check_hard_negative_candidates,
@@ -46,15 +62,28 @@ from helpers.workshop.checks.nb06 import (
 )
 from helpers.workshop.checks.nb07 import (
     best_index_for_budget,
+    check_funnel_prefix,
     check_index_budget,
     check_rescore_multiplier,
+    funnel_shares,
+    smallest_funnel_prefix,
     smallest_rescore_multiplier,
 )
 
 __all__ = [
+    "PASSED",
     "ExerciseError",
+    "as_int",
+    "as_number",
+    "checker",
+    "close_enough",
     "is_blank",
+    "method_hint",
+    "pair_of_ints",
     "verdict",
+    "wrong_shape",
+    "check_vector_bytes",
+    "check_doctor_counts",
     "check_small_chunks",
     "overlap_text",
     "check_overlap_text",
@@ -62,6 +91,7 @@ __all__ = [
     "check_leak_share",
     "check_straddling",
     "check_ir_sizes",
+    "leak_share",
     "check_negatives",
     "check_hard_negative_candidates",
     "check_loss",
@@ -83,6 +113,9 @@ __all__ = [
     "check_bm25_beats_fine_tuned",
     "check_accuracy_at_3_by_search",
     "best_index_for_budget",
+    "check_funnel_prefix",
+    "funnel_shares",
+    "smallest_funnel_prefix",
     "check_index_budget",
     "smallest_rescore_multiplier",
     "check_rescore_multiplier",

@@ -1,7 +1,8 @@
-"""Search playground (notebook 06): one question, top-k chunks from the base model, the fine-tuned model and
-BM25 side by side, at any Matryoshka dim. ``search`` builds and times it; ``ui`` shows it (table, HTML, widgets)."""
+"""Search playground (notebook 06): one question, top-k chunks from the base model, the fine-tuned model, BM25
+and their hybrid side by side, at any Matryoshka dim. ``search`` builds and times it; ``ui`` shows it (table, HTML, widgets)."""
 
 from helpers.workshop.playground.search import (
+    HYBRID,
     Playground,
     build_playground,
     latency_summary,
@@ -12,6 +13,7 @@ from helpers.workshop.playground.search import (
 from helpers.workshop.playground.ui import build_ui, render_html, side_by_side, widgets_available
 
 __all__ = [
+    "HYBRID",
     "Playground",
     "build_playground",
     "latency_summary",

@@ -8,7 +8,9 @@ function returning a DataFrame; :func:`build_ui` wraps it in ipywidgets for a no
 
 When notebook 07 has saved an index under ``outputs/<profile>/index``, :func:`load_playground` adds one more
 column: the fine-tuned model's query searched through that faiss index (named in the column), with the
-index's own search time beside the query's total.
+index's own search time beside the query's total. When notebook 04 has chosen the hybrid's fusion on val
+(``results/hybrid_choice.json``), one more: the fine-tuned model fused with BM25 (``matryoshka+bm25``), timed as a
+whole (query encode, both searches and the fusion).
 """
 
 from __future__ import annotations
@@ -23,10 +25,12 @@ import pandas as pd
 
 from helpers.config import Profile, matryoshka_dims
 from helpers.evaluation.metrics import bm25_index, rank_by_scores, truncate_normalize
+from helpers.lessons.hybrid import fuse, hybrid_name, top_hits
 
 BM25 = "BM25"
 TUNED = "matryoshka"  # the fine-tuned model, whose vectors a saved index holds
-SYSTEM_ORDER = ("base", TUNED, BM25)
+HYBRID = hybrid_name(TUNED)  # the fine-tuned model fused with BM25, by notebook 04's val choice
+SYSTEM_ORDER = ("base", TUNED, BM25, HYBRID)
 HIT_COLUMNS = ["system", "rank", "score", "chunk_id", "document", "relevant", "relevant_rank", "ms", "text"]
 # CSS classes a browser test (tests/browser) looks for.
 CSS = {
@@ -36,6 +40,7 @@ CSS = {
     "search": "playground-search",
     "dim": "playground-dim",
     "k": "playground-k",
+    "systems": "playground-systems",
     "status": "playground-status",
     "results": "playground-results",
 }
@@ -57,6 +62,7 @@ class Playground:
     relevant_docs: dict[str, list[str]] = field(default_factory=dict)
     index: Any = None  # a helpers.deploy.vector_index.ServedIndex over the fine-tuned model's vectors, or None
     index_search_ms: float = float("nan")  # the index's own search time for the last query
+    hybrid: dict | None = None  # notebook 04's fusion chosen on val (method, setting, depth), or None: no hybrid
     position: dict[str, int] = field(init=False, repr=False)
     _by_dim: dict[tuple[str, int], np.ndarray] = field(default_factory=dict, repr=False)
 
@@ -100,23 +106,28 @@ class Playground:
         vector = self.query_vector(system, query) if vector is None else vector
         return (self.corpus_at(system, dim) @ truncate_normalize(vector, dim)[0]).astype(np.float32)
 
-    def search(self, query: str, dim: int | None = None, k: int = 5) -> pd.DataFrame:
+    def search(self, query: str, dim: int | None = None, k: int = 5, systems: list[str] | None = None
+               ) -> pd.DataFrame:
         """Top-``k`` chunks per system for ``query`` at Matryoshka ``dim`` (default: full dim).
 
         One row per (system, rank) with columns :data:`HIT_COLUMNS`; ``ms`` is that system's time
         for this query (encode + score + rank), ``relevant`` marks the test set's relevant chunks
         when the query is a test question, and ``relevant_rank`` is where the first relevant chunk
-        landed in the full ranking (NaN otherwise).
+        landed in the full ranking (NaN otherwise). ``systems`` keeps some of :attr:`systems` (default: all).
         """
         query = validate_query(query)
         dim = self.dims[0] if dim is None else validate_dim(dim, self.dims)
         k = validate_k(k, len(self.corpus_ids))
+        chosen = validate_systems(systems, self.systems)
         relevant = self.relevant_for(query)
         rows = []
         encoded: dict[str, tuple[np.ndarray, float]] = {}  # the fine-tuned query vector, reused by the index
-        for system in self.systems:
+        for system in chosen:
             if system == self.index_system:
                 rows += self._index_rows(query, k, relevant, encoded)
+                continue
+            if system == HYBRID:
+                rows += self._hybrid_rows(query, dim, k, relevant, encoded)
                 continue
             start = time.perf_counter()
             vector = None if system == BM25 else self.query_vector(system, query)
@@ -134,6 +145,31 @@ class Playground:
                     "relevant_rank": first_relevant, "ms": ms, "text": self.corpus_texts[i],
                 })
         return pd.DataFrame(rows, columns=HIT_COLUMNS)
+
+    def _hybrid_rows(self, query: str, dim: int, k: int, relevant: set[str], encoded: dict) -> list[dict]:
+        """Hit rows of the fine-tuned model fused with BM25 (notebook 04's ``fuse``, its val choice). ``ms`` is the
+        whole hybrid search: the query encode (the fine-tuned column's, reused and counted here too), the dense and
+        the BM25 scores, both candidate lists and the fusion. ``score`` is the fused score."""
+        choice = self.hybrid
+        start = time.perf_counter()
+        if TUNED in encoded:
+            vector, encode_ms = encoded[TUNED]
+        else:
+            vector, encode_ms = self.query_vector(TUNED, query), 0.0
+        dense = top_hits(self.scores(TUNED, query, dim, vector)[None, :], self.corpus_ids, choice["depth"])[0]
+        lexical = top_hits(self.scores(BM25, query, dim)[None, :], self.corpus_ids, choice["depth"], min_score=0.0)[0]
+        fused = fuse(dense, lexical, choice["method"], choice["setting"])
+        ms = encode_ms + (time.perf_counter() - start) * 1000
+        first_relevant = next((i + 1 for i, (c, _) in enumerate(fused) if c in relevant), np.nan)
+        rows = []
+        for rank, (chunk_id, score) in enumerate(fused[:k], start=1):
+            i = self.position[chunk_id]
+            rows.append({
+                "system": HYBRID, "rank": rank, "score": score, "chunk_id": chunk_id, "document": self.documents[i],
+                "relevant": chunk_id in relevant, "relevant_rank": first_relevant, "ms": ms,
+                "text": self.corpus_texts[i],
+            })
+        return rows
 
     def _index_rows(self, query: str, k: int, relevant: set[str], encoded: dict) -> list[dict]:
         """Hit rows answered by the saved index: the fine-tuned column's query vector (encoded once per search)
@@ -158,10 +194,11 @@ class Playground:
 
     @property
     def systems(self) -> list[str]:
-        """The models in display order, the saved index (when there is one), then BM25."""
+        """The models in display order, the saved index (when there is one), BM25, then the hybrid (when chosen)."""
         ordered = [s for s in SYSTEM_ORDER if s in self.models]
         extra = [self.index_system] if self.index_system else []
-        return ordered + [s for s in self.models if s not in SYSTEM_ORDER] + extra + [BM25]
+        hybrid = [HYBRID] if self.hybrid is not None and TUNED in self.models else []
+        return ordered + [s for s in self.models if s not in SYSTEM_ORDER] + extra + [BM25] + hybrid
 
 
 @contextmanager
@@ -193,6 +230,16 @@ def validate_dim(dim: int, dims: list[int]) -> int:
     return int(dim)
 
 
+def validate_systems(systems: list[str] | None, known: list[str]) -> list[str]:
+    """``systems`` in display order (None: all of ``known``); an unknown or empty choice is refused with a reason."""
+    if systems is None:
+        return list(known)
+    unknown = [s for s in systems if s not in known]
+    if unknown or not systems:
+        raise ValueError(f"systems {list(systems)}: choose one or more of {known}")
+    return [s for s in known if s in systems]
+
+
 def validate_k(k: int, n_chunks: int) -> int:
     if not 1 <= int(k) <= n_chunks:
         raise ValueError(f"k={k}: choose a number of results between 1 and {n_chunks} (the corpus size)")
@@ -207,11 +254,13 @@ def build_playground(
     relevant_docs: dict[str, list[str]] | None = None,
     batch_size: int = 32,
     index: Any = None,
+    hybrid: dict | None = None,
 ) -> Playground:
     """Encode ``corpus`` once per model at full dim and index it for BM25 (bm25s, English stop words).
 
     ``index`` (a :class:`helpers.deploy.vector_index.ServedIndex` over the same chunks, built from the ``matryoshka``
-    model's vectors) adds a column answered through that index.
+    model's vectors) adds a column answered through that index. ``hybrid`` (notebook 04's val choice, with its
+    ``method``, ``setting`` and ``depth``) adds the ``matryoshka`` model fused with BM25.
     """
     from helpers.training.modeling import embedding_dim
 
@@ -228,11 +277,13 @@ def build_playground(
     documents = documents or {}
     if index is not None and (TUNED not in models or sorted(index.chunk_ids) != sorted(corpus_ids)):
         raise ValueError("the index must hold the same chunks as the corpus, encoded by the 'matryoshka' model")
+    if hybrid is not None and TUNED not in models:
+        raise ValueError("the hybrid fuses BM25 with the 'matryoshka' model: pass that model too")
     return Playground(
         corpus_ids=corpus_ids, corpus_texts=texts, documents=[documents.get(c, "") for c in corpus_ids],
         models=dict(models), embeddings=embeddings, bm25=bm25, dims=matryoshka_dims(full_dim),
         questions=dict(questions or {}), relevant_docs={q: list(v) for q, v in (relevant_docs or {}).items()},
-        index=index,
+        index=index, hybrid=hybrid,
     )
 
 
@@ -241,10 +292,11 @@ def load_playground(profile: Profile) -> Playground:
 
     Stops with :func:`helpers.pipeline.require`'s message (naming the notebook to run) when an
     earlier step's output is missing. When notebook 07 saved an index for this model and corpus
-    (``outputs/<profile>/index``), a fourth column searches through it (see :func:`saved_index`).
+    (``outputs/<profile>/index``), a column searches through it (see :func:`saved_index`); when notebook 04 chose
+    the hybrid's fusion (``results/hybrid_choice.json``, still current), a column fuses the fine-tuned model with BM25.
     """
     from helpers.data.dataset import load_ir
-    from helpers.pipeline import read_jsonl, require
+    from helpers.pipeline import HYBRID_CHOICE, MissingStepError, load_hybrid_choice, read_jsonl, require
     from helpers.training.modeling import load_model
 
     test_ir = load_ir(require(profile, "pairs/test_ir.json"))
@@ -256,8 +308,14 @@ def load_playground(profile: Profile) -> Playground:
         "matryoshka": load_model(str(tuned_path)),
     }
     index = saved_index(profile, list(test_ir["corpus"]))
+    hybrid = None
+    if (profile.outputs / HYBRID_CHOICE).exists():
+        try:
+            hybrid = load_hybrid_choice(profile)
+        except MissingStepError as why:  # stale: the fine-tuned model changed since notebook 04 chose
+            print(f"no hybrid column: {str(why).splitlines()[0]}")
     return build_playground(models, test_ir["corpus"], documents, test_ir["queries"], test_ir["relevant_docs"],
-                            index=index)
+                            index=index, hybrid=hybrid)
 
 
 def saved_index(profile: Profile, corpus_ids: list[str]):

@@ -7,7 +7,14 @@ import html
 import pandas as pd
 
 from helpers.evaluation.plots import LABELS
-from helpers.workshop.playground.search import BM25, CSS, SYSTEM_ORDER, Playground
+from helpers.workshop.playground.search import BM25, CSS, HYBRID, SYSTEM_ORDER, Playground
+
+HYBRID_LABEL = "fine-tuned + BM25 (hybrid)"
+
+
+def label(system: str) -> str:
+    """A system's name for a column title: the plots' labels, and the hybrid's own."""
+    return HYBRID_LABEL if system == HYBRID else LABELS.get(system, system)
 
 
 def side_by_side(hits: pd.DataFrame, width: int = 70) -> pd.DataFrame:
@@ -23,7 +30,7 @@ def side_by_side(hits: pd.DataFrame, width: int = 70) -> pd.DataFrame:
 
     table = hits.assign(cell=hits.apply(cell, axis=1)).pivot(index="rank", columns="system", values="cell")
     order = [s for s in SYSTEM_ORDER if s in table.columns] + [s for s in table.columns if s not in SYSTEM_ORDER]
-    return table[order].rename(columns=lambda s: LABELS.get(s, s))
+    return table[order].rename(columns=label)
 
 
 def milliseconds(ms: float) -> str:
@@ -37,7 +44,7 @@ def render_html(hits: pd.DataFrame, query: str, dim: int, snippet: int = 220) ->
     for system, group in hits.groupby("system", sort=False):
         # BM25 has no dim; a saved index has its own, named in its column title
         own_dims = system == BM25 or system.startswith("fine-tuned via ")
-        label = html.escape(LABELS.get(system, system)) + ("" if own_dims else f" · dim {dim}")
+        title = html.escape(label(system)) + ("" if own_dims else f" · dim {dim}")
         rows = []
         for row in group.itertuples():
             text = " ".join(row.text.split())
@@ -55,7 +62,7 @@ def render_html(hits: pd.DataFrame, query: str, dim: int, snippet: int = 220) ->
         note = "" if pd.isna(first) else f"<div>relevant chunk at rank {int(first)}</div>"
         columns.append(
             f'<div class="playground-column" data-system="{html.escape(system)}" style="flex:1;min-width:0">'
-            f'<h4 style="margin:4px 0">{label}</h4><div>{milliseconds(group["ms"].iloc[0])}</div>{note}'
+            f'<h4 style="margin:4px 0">{title}</h4><div>{milliseconds(group["ms"].iloc[0])}</div>{note}'
             f'<table style="font-size:85%;width:100%;line-height:1.3"><tr><th>#</th><th>score</th>'
             f'<th style="text-align:left">chunk (hover for its id)</th></tr>'
             f'{"".join(rows)}</table></div>'
@@ -81,7 +88,8 @@ def widgets_available() -> tuple[bool, str]:
 
 
 def build_ui(playground: Playground, k: int = 5, initial: str | None = None):
-    """The ipywidgets playground: question list, text box, dim and top-k sliders, three result columns.
+    """The ipywidgets playground: question list, text box, dim and top-k sliders, a tick box per system (all
+    ticked) and one result column per ticked system, each with its search time.
 
     ``initial`` (a test question's text) is selected and searched at once, so results show on opening.
     """
@@ -99,10 +107,14 @@ def build_ui(playground: Playground, k: int = 5, initial: str | None = None):
                                   continuous_update=False)
     top_k = widgets.IntSlider(value=k, min=1, max=min(20, len(playground.corpus_ids)), description="Top-k:",
                               continuous_update=False)
+    ticks = {system: widgets.Checkbox(value=True, description=label(system), indent=False,
+                                      layout=widgets.Layout(width="auto"))
+             for system in playground.systems}
+    systems = widgets.HBox(list(ticks.values()))
     status = widgets.HTML(value="Pick a test question or type one.")
     results = widgets.HTML(value="")
     for name, widget in (("questions", questions), ("query", query), ("search", button), ("dim", dim),
-                         ("k", top_k), ("status", status), ("results", results)):
+                         ("k", top_k), ("systems", systems), ("status", status), ("results", results)):
         widget.add_class(CSS[name])
 
     def run(*_):
@@ -111,15 +123,24 @@ def build_ui(playground: Playground, k: int = 5, initial: str | None = None):
         if not query.value.strip():
             status.value = "Type a question first."
             return
+        chosen = [system for system, tick in ticks.items() if tick.value]
+        if not chosen:
+            status.value = "Tick at least one system."
+            return
         try:
-            hits = playground.search(query.value, dim.value, top_k.value)
+            hits = playground.search(query.value, dim.value, top_k.value, systems=chosen)
         except ValueError as err:
             status.value = html.escape(str(err))
             return
         timing = hits.groupby("system", sort=False)["ms"].first()
-        status.value = ("query time: " + ", ".join(f"{html.escape(LABELS.get(s, s))} {milliseconds(ms)}"
+        status.value = ("query time: " + ", ".join(f"{html.escape(label(s))} {milliseconds(ms)}"
                                                    for s, ms in timing.items()) + f" (total {timing.sum():.0f} ms)")
-        if playground.index_system:
+        if HYBRID in timing:
+            choice = playground.hybrid
+            status.value += (f"; the hybrid fuses the fine-tuned and BM25 rankings by {choice['method']} "
+                             f"{choice['parameter']}={choice['setting']:g} (chosen on val in notebook 04), its time "
+                             "counts its own query encode and both searches")
+        if playground.index_system and playground.index_system in timing:
             status.value += (f"; the index column was answered by {html.escape(playground.index.name)} "
                              f"({html.escape(str(playground.index.folder))}) in {milliseconds(playground.index_search_ms)}"
                              " of index search, with the fine-tuned column's query vector")
@@ -136,6 +157,8 @@ def build_ui(playground: Playground, k: int = 5, initial: str | None = None):
     query.observe(run, names="value")
     dim.observe(run, names="value")
     top_k.observe(run, names="value")
+    for tick in ticks.values():
+        tick.observe(run, names="value")
     button.on_click(run)
     questions.observe(pick, names="value")
     class PlaygroundBox(widgets.VBox):
@@ -148,7 +171,8 @@ def build_ui(playground: Playground, k: int = 5, initial: str | None = None):
                                  f"<div>{status.value}</div>{results.value}</div>")
             return data
 
-    box = PlaygroundBox([questions, widgets.HBox([query, button]), widgets.HBox([dim, top_k]), status, results])
+    box = PlaygroundBox([questions, widgets.HBox([query, button]), widgets.HBox([dim, top_k]), systems, status,
+                         results])
     box.add_class(CSS["box"])
     if initial:
         if initial in playground.questions.values():
