@@ -41,6 +41,7 @@ from helpers.workshop.checks import (
 
 def blank_prints_no_answer(capsys, call, answer_text: str) -> None:
     """A blank answer returns None and prints the task and a hint, but not ``answer_text``."""
+    capsys.readouterr()  # forget what the right answers above printed
     assert call(None) is None
     out = capsys.readouterr().out
     assert out.startswith("[NOT ANSWERED YET]") and "hint:" in out
@@ -116,10 +117,10 @@ def test_worse_count_reads_strings_and_names_ties_better_and_every_dim(tmp_path,
 
 @pytest.fixture
 def per_query_csv(tmp_path: Path) -> Path:
-    """matryoshka keeps 95% down to 128, plain MNRL only down to 256."""
+    """matryoshka keeps 95% down to 128, plain MNRL only down to 256, the base model only at 384."""
     rows = per_query_rows("matryoshka", {384: 0.80, 256: 0.79, 128: 0.77, 64: 0.70, 32: 0.50})
     rows += per_query_rows("mnrl", {384: 0.80, 256: 0.78, 128: 0.70, 64: 0.60, 32: 0.40})
-    rows += per_query_rows("base", {384: 0.70, 256: 0.69, 128: 0.60, 64: 0.50, 32: 0.30})
+    rows += per_query_rows("base", {384: 0.70, 256: 0.60, 128: 0.55, 64: 0.50, 32: 0.30})  # only 384 keeps 95%
     path = tmp_path / "per_query.csv"
     pd.DataFrame(rows).to_csv(path, index=False)
     return path

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from operator import itemgetter
 
 import numpy as np
 import pandas as pd
@@ -64,9 +65,8 @@ def minmax(hits: Hits) -> dict[str, float]:
     """One query's scores rescaled to [0, 1] over its own candidates (all equal: 1.0 each)."""
     if not hits:
         return {}
-    values = np.array([score for _, score in hits], dtype=np.float64)
-    low, span = values.min(), values.max() - values.min()
-    return {c: float((s - low) / span) if span > 0 else 1.0 for c, s in hits}
+    low, high = min(s for _, s in hits), max(s for _, s in hits)
+    return {c: (s - low) / (high - low) if high > low else 1.0 for c, s in hits}
 
 
 def score_fusion(dense: Hits, lexical: Hits, weight: float = 0.5) -> dict[str, float]:
@@ -79,7 +79,9 @@ def score_fusion(dense: Hits, lexical: Hits, weight: float = 0.5) -> dict[str, f
 
 def best_first(scores: Mapping[str, float], k: int | None = None) -> Hits:
     """(chunk id, score) by descending score, ties by ascending id; the top ``k`` (default: all)."""
-    return sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:k]
+    ranked = sorted(scores.items())  # by id first: the sort by score below is stable, so ties keep this order
+    ranked.sort(key=itemgetter(1), reverse=True)
+    return ranked[:k]
 
 
 def fuse(dense: Hits, lexical: Hits, method: str, setting: float, k: int | None = None) -> Hits:

@@ -59,10 +59,10 @@ def check_ranking_by_hand(
         vectors = playground.embeddings[system][:, :dim]
         query = playground.query_vector(system, question)[0][:dim]
         raw = [playground.corpus_ids[i] for i in np.argsort(-(vectors @ query), kind="stable")[:k]]
-        if chosen == ranking[-k:][::-1] or chosen == ranking[:k][::-1]:
-            why = "your list runs from the lowest score up; the best chunk must come first. " + advice
-        elif chosen == raw and raw != expected:
+        if chosen == raw and raw != expected:  # checked first: it is the more specific mistake
             why = "the cut corpus vectors were not made unit length again, so long rows win. " + advice
+        elif chosen == ranking[-k:][::-1] or chosen == ranking[:k][::-1]:
+            why = "your list runs from the lowest score up; the best chunk must come first. " + advice
     return verdict(
         positions,
         same,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import sys
+import textwrap
 import time
 from pathlib import Path
 
@@ -94,10 +95,10 @@ def funnel() -> Figure:
     short, again, exact = table.loc["shortlist"], table.loc["re-rank"], table.loc["exact"]
     levels = [int(short.candidates_in), int(short.candidates_out), int(again.candidates_out)]
     widths = [math.log10(n) / math.log10(levels[0]) for n in levels]
-    fig = new_figure(8.4, 3.6)
+    fig = new_figure(8.8, 3.8)
     ax = fig.subplots()
     ax.axis("off")
-    ax.set_xlim(-1.1, 1.9)
+    ax.set_xlim(-1.05, 2.85)
     ax.set_ylim(-0.2, 3.3)
     ys = [3.0, 1.75, 0.5]
     colours = [NEUTRAL, VAL, TARGET]
@@ -107,21 +108,24 @@ def funnel() -> Figure:
     for y, w, n, colour in zip(ys, widths, levels, colours):
         ax.add_patch(Polygon([(-w, y - 0.2), (w, y - 0.2), (w, y + 0.2), (-w, y + 0.2)], closed=True,
                              facecolor=colour, edgecolor=INK, linewidth=0.5))
-        ax.text(0, y, f"{n:,} candidates", ha="center", va="center", fontsize=8, fontweight="bold")
+        inside = w > 0.35  # a narrow bar gets its label beside it
+        ax.text(0 if inside else w + 0.04, y, f"{n:,} candidates", ha="center" if inside else "left", va="center",
+                fontsize=8, fontweight="bold")
     notes = [
-        (2.4, f"stage 1, shortlist: scan all {levels[0]:,} vectors cut to their first {int(short.dim)} numbers "
-              f"(float32, {int(short.bytes_read_per_vector)} B each), keep {levels[1]:,} = top {levels[2]} x "
-              f"{levels[1] // levels[2]}: {short.p50_ms:.2f} ms"),
-        (1.15, f"stage 2, re-rank: score those {levels[1]:,} with all {int(again.dim)} numbers (float32, "
-               f"{int(again.bytes_read_per_vector)} B each, may stay on disk), keep the top {levels[2]}: "
-               f"{again.p50_ms:.2f} ms"),
+        (2.375, f"stage 1, shortlist: {short.p50_ms:.2f} ms", f"scan all {levels[0]:,} vectors cut to their first "
+                f"{int(short.dim)} numbers (float32, {int(short.bytes_read_per_vector)} B each); keep the best "
+                f"{levels[1]:,} = top {levels[2]} x {levels[1] // levels[2]}"),
+        (1.125, f"stage 2, re-rank: {again.p50_ms:.2f} ms", f"score those {levels[1]:,} with all {int(again.dim)} "
+                f"numbers (float32, {int(again.bytes_read_per_vector)} B each, read from RAM or disk); keep the top "
+                f"{levels[2]}"),
     ]
-    for y, note in notes:
-        ax.text(-1.05, y, note, fontsize=7.2, va="center", color=INK, wrap=True)
+    for y, head, body in notes:
+        ax.text(1.08, y + 0.12, head, fontsize=8, fontweight="bold", va="bottom", color=INK)
+        ax.text(1.08, y + 0.08, textwrap.fill(body, 62), fontsize=7.2, va="top", color=INK)
     total = short.p50_ms + again.p50_ms
-    ax.text(1.08, 2.0, f"funnel: {total:.2f} ms per query\n\nexact search, all {levels[0]:,}\nat {int(exact.dim)} "
-                       f"dims: {exact.p50_ms:.2f} ms\n\nthe funnel's top {levels[2]} holds\n"
-                       f"{short['recall@10_vs_exact']:.0%} of exact search's",
+    ax.text(-1.0, 0.45, f"funnel: {total:.2f} ms per query\nexact search over all {levels[0]:,}\nat {int(exact.dim)} "
+                        f"dims: {exact.p50_ms:.2f} ms\nthe funnel's top {levels[2]} holds {short['recall@10_vs_exact']:.0%}"
+                        "\nof exact search's top 10",
             fontsize=7.5, va="center", color=TRAIN,
             bbox={"boxstyle": "round", "facecolor": "white", "edgecolor": TRAIN, "linewidth": 0.6})
     ax.set_title(f"The Matryoshka funnel: median milliseconds per query over {int(short.queries)} test questions, "

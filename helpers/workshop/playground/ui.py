@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import time
 
 import pandas as pd
 
@@ -127,14 +128,16 @@ def build_ui(playground: Playground, k: int = 5, initial: str | None = None):
         if not chosen:
             status.value = "Tick at least one system."
             return
+        start = time.perf_counter()
         try:
             hits = playground.search(query.value, dim.value, top_k.value, systems=chosen)
         except ValueError as err:
             status.value = html.escape(str(err))
             return
+        total = (time.perf_counter() - start) * 1000  # the whole search: an encode two columns share counts once
         timing = hits.groupby("system", sort=False)["ms"].first()
         status.value = ("query time: " + ", ".join(f"{html.escape(label(s))} {milliseconds(ms)}"
-                                                   for s, ms in timing.items()) + f" (total {timing.sum():.0f} ms)")
+                                                   for s, ms in timing.items()) + f" (total {total:.0f} ms)")
         if HYBRID in timing:
             choice = playground.hybrid
             status.value += (f"; the hybrid fuses the fine-tuned and BM25 rankings by {choice['method']} "
