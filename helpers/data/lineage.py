@@ -45,7 +45,7 @@ _WHAT_CHANGED = {
 }
 # Outputs the course's steps record; in a folder with lineage/, one of these without a record is stale.
 _TRACKED = re.compile(r"(corpus\.jsonl|chunks\.jsonl|pairs(/.*)?|(matryoshka|mnrl|matryoshka_held_out)/model(/.*)?"
-                      r"|results/(per_query|summary|bootstrap)(_test_chunks_only)?\.csv)")
+                      r"|results/(per_query|summary|bootstrap)(_test_chunks_only)?\.csv|results/hybrid_choice\.json)")
 # In a folder's fingerprint: not what a step reads back (a model's checkpoints, logs, its card, hidden files).
 _SKIP_DIRS = {"checkpoints", "logs", "runs", "__pycache__"}
 _SKIP_FILES = {"README.md", "train_log.jsonl"}

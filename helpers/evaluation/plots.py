@@ -10,6 +10,15 @@ import pandas as pd
 COLORS = {"base": "#7f7f7f", "matryoshka": "#1f77b4", "mnrl": "#ff7f0e", "BM25": "#2ca02c"}
 LABELS = {"base": "base model", "matryoshka": "fine-tuned, Matryoshka", "mnrl": "fine-tuned, plain MNRL",
           "BM25": "BM25 (bm25s)"}
+HYBRID = "+bm25"  # a dense system fused with BM25 (notebook 04): its dense system's colour, dashed
+
+
+def _style(system: str) -> tuple[str | None, str, str]:
+    """Colour, label and line style of a system; a hybrid borrows its dense system's colour."""
+    dense = system.removesuffix(HYBRID)
+    if dense != system:
+        return COLORS.get(dense), f"{LABELS.get(dense, dense)} + BM25", "--"
+    return COLORS.get(system), LABELS.get(system, system), "-"
 
 
 def mean_ci(values: np.ndarray, n_resamples: int = 2000, seed: int = 0) -> tuple[float, float, float]:
@@ -43,14 +52,15 @@ def plot_dims(per_query: pd.DataFrame, path: Path, title: str = "", metric: str 
     table = ndcg_by_dim(per_query, metric)
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
     for system, group in table.groupby("system", sort=False):
-        color, label = COLORS.get(system), LABELS.get(system, system)
+        color, label, style = _style(system)
         if (group.dim == 0).all():  # BM25 has no dimension
-            left.axhline(group["mean"].iloc[0], color=color, linestyle="--", label=label)
+            left.axhline(group["mean"].iloc[0], color=color, linestyle=":", label=label)
             continue
         group = group.sort_values("dim")
-        left.plot(group.dim, group["mean"], marker="o", color=color, label=label)
-        left.fill_between(group.dim, group.ci_low, group.ci_high, color=color, alpha=0.15)
-        right.plot(group.dim, group.ratio_to_full, marker="o", color=color, label=label)
+        marker = "s" if style == "--" else "o"
+        left.plot(group.dim, group["mean"], marker=marker, color=color, linestyle=style, label=label)
+        left.fill_between(group.dim, group.ci_low, group.ci_high, color=color, alpha=0.15 if style == "-" else 0.07)
+        right.plot(group.dim, group.ratio_to_full, marker=marker, color=color, linestyle=style, label=label)
     for ax in (left, right):
         ax.set_xscale("log", base=2)
         dims = sorted(table[table.dim > 0].dim.unique())
