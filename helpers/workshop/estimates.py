@@ -23,8 +23,8 @@ WPM = 200  # a common figure for reading technical prose; slower than reading fi
 EXERCISE_MINUTES = 5  # one small exercise: read it, write a line or two, run the checker, read its message
 TOLERANCE_MINUTES = 3  # a stated estimate may differ from the computed one by this much, or by 15%
 # Seconds per notebook on a 2-core CPU, offline default profile, printed by `make course`
-# (`python -m helpers course --profile default`, a fresh run, 862 s for 01-05 in all).
-MEASURED_CPU_SECONDS = {"01": 17, "02": 6, "03": 696, "04": 85, "05": 53,
+# (`python -m helpers course --profile default`, a fresh clone of the final code, 646 s for 01-05 in all).
+MEASURED_CPU_SECONDS = {"01": 14, "02": 6, "03": 484, "04": 80, "05": 62,
                         # 06 and 07 are not part of `make course`: each was executed once on the same run's outputs
                         # (`jupyter nbconvert --execute`, LAB_PROFILE=default, 2 cores), kernel start included.
                         "06": 55, "07": 114}
