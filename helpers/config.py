@@ -209,26 +209,31 @@ RERANKER_ENV = "LAB_RERANKER"
 
 @dataclass(frozen=True)
 class RerankerSettings:
-    """How notebook 08 trains its cross-encoder and how deep it reranks the hybrid's candidates."""
+    """How notebook 08 trains its cross-encoder and how deep it reranks the hybrid's candidates.
+
+    The defaults are the default profile's, sized for a 2-core CPU: a cross-encoder runs the whole transformer once
+    per (question, passage) pair, for training, for every val evaluation and for every candidate it reranks, so the
+    run is kept to one epoch, one mined negative a question, pairs cut at 160 tokens and shallow rerank depths.
+    """
 
     epochs: int = 1
     batch_size: int = 16
-    learning_rate: float = 2e-5
+    learning_rate: float = 5e-5  # a new head and a few dozen steps: above the bi-encoder's rate
     warmup_ratio: float = 0.1
-    hard_negatives: int = 3  # per training pair: the first-stage's best training passages that do not answer it
-    max_length: int = 256  # tokens of question + passage together (the course's chunks fit)
-    evals_per_epoch: int = 2  # val evaluations (candidate checkpoints) per epoch; the best on val is kept
-    val_depth: int = 20  # candidates per val question the checkpoint is judged on
-    depths: tuple[int, ...] = (10, 20, 50)  # how many of the hybrid's top candidates to rerank: chosen on val
-    latency_queries: int = 40  # test questions timed one at a time (latency per query and the funnel)
+    hard_negatives: int = 1  # per training pair: the first stage's best training passages that do not answer it
+    max_length: int = 160  # tokens of question + passage together (half the course's pairs are shorter than 135)
+    evals_per_epoch: int = 2  # val evaluations (candidate checkpoints) per epoch, and one at the end
+    val_depth: int = 5  # candidates per val question the checkpoints are judged on
+    depths: tuple[int, ...] = (5, 10)  # how many of the hybrid's top candidates to rerank: chosen on val
+    latency_queries: int = 20  # test questions timed one at a time (latency per question and the funnel)
     seed: int = 42
 
 
 RERANKER_SETTINGS: dict[str, RerankerSettings] = {
-    "smoke": RerankerSettings(hard_negatives=1, max_length=128, evals_per_epoch=1, val_depth=10, depths=(5, 10),
-                              latency_queries=5),
+    "smoke": RerankerSettings(max_length=128, evals_per_epoch=1, depths=(3, 5), latency_queries=5),
     "default": RerankerSettings(),
-    "full": RerankerSettings(epochs=2, batch_size=32, max_length=512),
+    "full": RerankerSettings(epochs=2, batch_size=32, learning_rate=2e-5, hard_negatives=3, max_length=512,
+                             val_depth=20, depths=(10, 20, 50), latency_queries=40),
 }
 
 

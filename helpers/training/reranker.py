@@ -159,14 +159,16 @@ def finish_reranker_run(run: RerankerRun, trainer, rows: list[dict], seconds: fl
 
 
 def record_reranker(profile: Profile, run: RerankerRun) -> None:
-    """Lineage of ``reranker/model`` (when it lies in the profile's outputs): the pairs, the val set, the
-    bi-encoder and the fusion choice it was made from."""
+    """Lineage of ``reranker/model`` (when it lies in the profile's outputs): the pairs, the val set and the
+    bi-encoder it was made from; the fusion setting is in its settings (04's choice file also holds timings, which
+    change on every run of 04 without changing the choice)."""
     try:
         name = run.model_dir.resolve().relative_to(profile.outputs.resolve()).as_posix()
     except ValueError:
         return  # trained elsewhere (a test): not one of the course's outputs
-    parents = ["pairs/train.jsonl", "pairs/val_ir.json", "matryoshka/model", "results/hybrid_choice.json"]
-    record(profile.outputs, name, parents=parents, settings={"key": run.key, **run.recipe["settings"]})
+    parents = ["pairs/train.jsonl", "pairs/val_ir.json", "matryoshka/model"]
+    record(profile.outputs, name, parents=parents,
+           settings={"key": run.key, "fusion": run.recipe["fusion"], **run.recipe["settings"]})
 
 
 def load_cross_encoder(source: str | Path, max_length: int | None = None, device: str | None = None):
