@@ -69,6 +69,13 @@ def ir_bm25_hits(ir: dict, query_ids: list[str], corpus_ids: list[str] | None = 
     return bm25_hits(retriever, [ir["queries"][q] for q in query_ids], corpus_ids, depth)
 
 
+def _fused_metrics(dense: list[Hits], lexical: list[Hits], relevant: list[set[str]], method: str,
+                   setting: float) -> pd.DataFrame:
+    """Per-query metrics of one fusion of ``dense`` and ``lexical`` (aligned lists of hits)."""
+    fused = fuse_all(dense, lexical, method, setting, k=MAP_K)
+    return per_query_metrics([[c for c, _ in hits] for hits in fused], relevant)
+
+
 def evaluate_hybrid(enc: Encoded, lexical: list[Hits], relevant_docs: dict, dims: list[int], method: str,
                     setting: float, depth: int = RETRIEVE_DEPTH) -> pd.DataFrame:
     """Per-query metrics of one fusion at every dim, like ``evaluate_encoded``; ``lexical`` is aligned with
@@ -76,8 +83,7 @@ def evaluate_hybrid(enc: Encoded, lexical: list[Hits], relevant_docs: dict, dims
     relevant = [set(relevant_docs[q]) for q in enc.query_ids]
     frames = []
     for dim in dims:
-        fused = fuse_all(dense_hits(enc, dim, depth), lexical, method, setting, k=MAP_K)
-        frame = per_query_metrics([[c for c, _ in hits] for hits in fused], relevant)
+        frame = _fused_metrics(dense_hits(enc, dim, depth), lexical, relevant, method, setting)
         frame.insert(0, "query_id", enc.query_ids)
         frame.insert(0, "dim", dim)
         frames.append(frame)
@@ -94,8 +100,7 @@ def fusion_grid(enc: Encoded, lexical: list[Hits], relevant_docs: dict, dims: li
     for dim in dims:
         dense = dense_hits(enc, dim, depth)
         for method, setting in settings:
-            fused = fuse_all(dense, lexical, method, setting, k=MAP_K)
-            means = per_query_metrics([[c for c, _ in hits] for hits in fused], relevant).mean()
+            means = _fused_metrics(dense, lexical, relevant, method, setting).mean()
             rows.append({"method": method, "setting": setting, "dim": dim,
                          **{m: float(means[m]) for m in ("ndcg@10", "mrr@10", "recall@10")}})
     return pd.DataFrame(rows)

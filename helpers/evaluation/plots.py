@@ -10,12 +10,14 @@ import pandas as pd
 COLORS = {"base": "#7f7f7f", "matryoshka": "#1f77b4", "mnrl": "#ff7f0e", "BM25": "#2ca02c"}
 LABELS = {"base": "base model", "matryoshka": "fine-tuned, Matryoshka", "mnrl": "fine-tuned, plain MNRL",
           "BM25": "BM25 (bm25s)"}
-HYBRID = "+bm25"  # a dense system fused with BM25 (notebook 04): its dense system's colour, dashed
 
 
 def _style(system: str) -> tuple[str | None, str, str]:
-    """Colour, label and line style of a system; a hybrid borrows its dense system's colour."""
-    dense = system.removesuffix(HYBRID)
+    """Colour, label and line style of a system; a hybrid (notebook 04: a dense system fused with BM25) borrows its
+    dense system's colour, dashed."""
+    from helpers.lessons.hybrid import HYBRID_SUFFIX
+
+    dense = system.removesuffix(HYBRID_SUFFIX)
     if dense != system:
         return COLORS.get(dense), f"{LABELS.get(dense, dense)} + BM25", "--"
     return COLORS.get(system), LABELS.get(system, system), "-"
