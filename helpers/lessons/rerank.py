@@ -18,7 +18,7 @@ from sentence_transformers.cross_encoder.evaluation import CrossEncoderReranking
 from sentence_transformers.cross_encoder.losses import BinaryCrossEntropyLoss
 
 from helpers.config import Profile, RerankerSettings, pretrained_reranker
-from helpers.deploy import IndexConfig, search
+from helpers.deploy import IndexConfig, search, single_threaded
 from helpers.deploy import rerank as rescore  # 07's float rescoring of a shortlist ("rerank" is the cross-encoder here)
 from helpers.evaluation import (
     Encoded,
@@ -228,23 +228,31 @@ def funnel_search(question: str, encoder, index, corpus: np.ndarray, corpus_ids:
     """One question through the whole funnel: its final ranking and the milliseconds of each stage of ``FUNNEL``.
 
     ``index`` is a binary faiss index of ``corpus`` (unit float32 vectors at full dim, row-aligned with
-    ``corpus_ids``); ``retriever`` a bm25s index of the same chunks."""
-    full = corpus.shape[1]
-    marks = [time.perf_counter()]
+    ``corpus_ids``); ``retriever`` a bm25s index of the same chunks. The index stages run on one thread (one
+    question per core, as notebook 07 timed them); the two models keep torch's threads."""
+    ms, full = {}, corpus.shape[1]
+    clock = time.perf_counter
+    start = clock()
     vector = truncate_normalize(encoder.encode_query([question], convert_to_numpy=True), full).astype(np.float32)
-    marks.append(time.perf_counter())
-    rows, _ = search(IndexConfig("binary", full), index, vector, min(shortlist, len(corpus_ids)))
-    marks.append(time.perf_counter())
-    best, cosines = rescore(rows, vector, corpus, fusion["depth"])
-    dense = [(corpus_ids[r], float(s)) for r, s in zip(best[0], cosines[0]) if r >= 0]
-    marks.append(time.perf_counter())
+    ms["encode question"] = (clock() - start) * 1000
+    with single_threaded():
+        start = clock()
+        rows, _ = search(IndexConfig("binary", full), index, vector, min(shortlist, len(corpus_ids)))
+        ms["binary shortlist"] = (clock() - start) * 1000
+        start = clock()
+        best, cosines = rescore(rows, vector, corpus, fusion["depth"])
+        dense = [(corpus_ids[r], float(s)) for r, s in zip(best[0], cosines[0]) if r >= 0]
+        ms["float rescoring"] = (clock() - start) * 1000
+    start = clock()
     lexical = bm25_hits(retriever, [question], list(corpus_ids), fusion["depth"])[0]
-    marks.append(time.perf_counter())
+    ms["BM25"] = (clock() - start) * 1000
+    start = clock()
     fused = [c for c, _ in fuse(dense, lexical, fusion["method"], fusion["setting"])]
-    marks.append(time.perf_counter())
+    ms["fusion"] = (clock() - start) * 1000
+    start = clock()
     ranked = rerank(reranker, question, fused, texts, depth)
-    marks.append(time.perf_counter())
-    return ranked, dict(zip(FUNNEL, np.diff(marks) * 1000))
+    ms["rerank"] = (clock() - start) * 1000
+    return ranked, ms
 
 
 def funnel_latency(questions: Sequence[str], **funnel) -> pd.DataFrame:

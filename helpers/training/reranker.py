@@ -112,6 +112,8 @@ def start_reranker_run(folder: Path, recipe: dict) -> RerankerRun:
     checkpoints.mkdir(parents=True, exist_ok=True)
     (checkpoints / "recipe.json").write_text(json.dumps(recipe, indent=1, default=str), encoding="utf-8")
     last = get_last_checkpoint(str(checkpoints))
+    if not last:  # a fresh run: its training log starts empty (a resumed run keeps appending to its own)
+        (folder / "train_log.jsonl").unlink(missing_ok=True)
     if last:
         print(f"reranker {key}: resuming from {Path(last).name} (the same inputs and settings were run before)")
     elif summary:
@@ -145,14 +147,18 @@ def finish_reranker_run(run: RerankerRun, trainer, rows: list[dict], seconds: fl
     history.to_csv(run.folder / "val_history.csv", index=False)
     write_jsonl(run.folder / "train_rows.jsonl", rows)
     best = trainer.state.best_model_checkpoint
+    losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
     summary = {
         "key": run.key, "seconds": round(seconds, 1), "steps": int(trainer.state.global_step),
         "train_rows": len(rows), "best_checkpoint": Path(best).name if best else None,
         "best_val_ndcg@10": trainer.state.best_metric, "device": device_name(),
+        "first_loss": losses[0] if losses else None, "last_loss": losses[-1] if losses else None,
         "resumed_from": Path(run.resume_from).name if run.resume_from else None, "recipe": run.recipe,
     }
     (run.folder / SUMMARY).write_text(json.dumps(summary, indent=1, default=str), encoding="utf-8")
     shutil.rmtree(run.checkpoints, ignore_errors=True)
+    if run.checkpoints.parent.is_dir() and not any(run.checkpoints.parent.iterdir()):
+        run.checkpoints.parent.rmdir()  # no other recipe's checkpoints left either
     if profile is not None:
         record_reranker(profile, run)
     return read_summary(run.folder)  # as a later run reads it back (plain JSON values)
