@@ -88,3 +88,30 @@ def test_pairs():
     assert pair_of_ints(("3", 4.0)) == (3, 4)
     for junk in ("34", b"34", {"a": 1, "b": 2}, (1, 2, 3), (1.5, 2), (True, 2), 7):
         assert pair_of_ints(junk) is None, junk
+
+
+def test_a_blank_gets_the_exercises_hint_not_a_message_about_its_type(tmp_path, capsys):
+    """A learner who has not answered yet reads what to look at, never "expected a pair; got NoneType None"."""
+    import pandas as pd
+
+    from helpers.workshop.checks import nb00, nb01, nb02, nb03
+
+    history = tmp_path / "history.csv"
+    pd.DataFrame({"epoch": [0, 1, 2], "val_mean_ndcg@10": [0.5, 0.6, 0.55]}).to_csv(history, index=False)
+    relevant = {"q1": ["c1"], "q2": ["c2"]}
+    test_ir = {"queries": {"q2": "?"}, "corpus": {"c1": "a", "c2": "b"}, "relevant_docs": {"q2": {"c2"}}}
+    blanks = [
+        lambda: nb00.check_vector_bytes(None),
+        lambda: nb01.check_small_chunks(None, "one sentence. " * 80),
+        lambda: nb01.check_truncation_counts(None, [10, 300, 20], 256),
+        lambda: nb02.check_leak_share(None, relevant, {"train": ["q1"], "val": [], "test": ["q2"]}),
+        lambda: nb02.check_ir_sizes(None, test_ir),
+        lambda: nb03.check_negatives(None),
+        lambda: nb03.check_hard_negative_candidates(None),
+        lambda: nb03.check_peak_epoch(None, history),
+    ]
+    for blank in blanks:
+        assert blank() is None
+        out = capsys.readouterr().out
+        assert out.startswith("[NOT ANSWERED YET]") and "hint: " in out, out
+        assert "NoneType" not in out and "expected " not in out, out

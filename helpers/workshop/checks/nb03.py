@@ -15,8 +15,9 @@ def check_negatives(answer: Any, batch_size: int = 16, accumulation: int = 4, hi
     """03, exercise 2: in-batch negatives per question for a batch size and gradient accumulation."""
     expected = batch_size - 1
     given = as_int(answer)
-    if given is None:
-        advice = wrong_shape(answer, "a whole number")
+    advice = "which passages are in the same loss computation as the question, and which one of them is the right answer?"
+    if given is None:  # a blank answer keeps the task's hint
+        advice = advice if is_blank(answer) else wrong_shape(answer, "a whole number")
     elif given == batch_size * accumulation - 1:
         advice = ("gradient accumulation adds up the gradients of separate micro-batches; each question is only "
                   "scored against the passages of its own micro-batch.")
@@ -25,9 +26,6 @@ def check_negatives(answer: Any, batch_size: int = 16, accumulation: int = 4, hi
                   "negative.")
     elif given == batch_size:
         advice = "one of the batch's positives is the question's own chunk: it is the right answer, not a negative."
-    else:
-        advice = ("which passages are in the same loss computation as the question, and which one of them is the "
-                  "right answer?")
     return verdict(
         answer, given == expected,
         f"{expected}: every other positive in the micro-batch of {batch_size}. Accumulation does not add negatives; "
@@ -46,8 +44,9 @@ def check_hard_negative_candidates(answer: Any, batch_size: int = 16, negatives_
     """03, exercise 3: wrong passages each question is ranked against when every row carries hard negatives."""
     expected = batch_size * (1 + negatives_per_row) - 1
     given = as_int(answer)
-    if given is None:
-        advice = wrong_shape(answer, "a whole number")
+    advice = "how many passages does the batch hold now that every row has a third column, and which are wrong?"
+    if given is None:  # a blank answer keeps the task's hint
+        advice = advice if is_blank(answer) else wrong_shape(answer, "a whole number")
     elif given == batch_size - 1 + negatives_per_row:
         advice = ("MultipleNegativesRankingLoss ranks each question against every passage of the batch: the other rows' "
                   "hard negatives count too, not only its own.")
@@ -55,8 +54,6 @@ def check_hard_negative_candidates(answer: Any, batch_size: int = 16, negatives_
         advice = "one of the batch's passages is the question's own positive: it is the right answer, not a negative."
     elif given == batch_size - 1:
         advice = "that is the count without hard negatives; each row now brings more passages into the batch."
-    else:
-        advice = "how many passages does the batch hold now that every row has a third column, and which are wrong?"
     return verdict(
         answer, given == expected,
         f"{expected}: {batch_size - 1} other positives and {batch_size * negatives_per_row} hard negatives of the "
@@ -123,8 +120,8 @@ def check_peak_epoch(answer: Any, history_csv, hint: bool = False):
     given = as_number(answer)
     ok = given is not None and math.isclose(given, float(best.epoch))
     advice = "read the mean-over-dims line of the over-fitting plot (or the history's val_mean_ndcg@10 column)"
-    if given is None:
-        advice = wrong_shape(answer, "an epoch number") + ". " + advice
+    if given is None:  # a blank answer keeps the task's hint
+        advice = advice if is_blank(answer) else wrong_shape(answer, "an epoch number") + ". " + advice
     elif not ok and given == 0 and len(trained) < len(history):
         advice = ("epoch 0 is the model before training; the Trainer keeps one of the trained epochs' checkpoints. "
                   "Which trained epoch is highest? " + advice)
