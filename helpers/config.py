@@ -213,14 +213,17 @@ class RerankerSettings:
 
     The defaults are the default profile's, sized for a 2-core CPU: a cross-encoder runs the whole transformer once
     per (question, passage) pair, for training, for every val evaluation and for every candidate it reranks, so the
-    run is kept to one epoch, one mined negative a question, pairs cut at 160 tokens and shallow rerank depths.
+    run is kept to two epochs, one mined and three drawn negatives a question, pairs cut at 160 tokens and shallow
+    rerank depths.
     """
 
-    epochs: int = 1
+    epochs: int = 2
     batch_size: int = 16
-    learning_rate: float = 5e-5  # a new head and a few dozen steps: above the bi-encoder's rate
+    learning_rate: float = 1e-4  # a new head and under a hundred steps: 2e-4 fit train better and val worse
     warmup_ratio: float = 0.1
     hard_negatives: int = 1  # per training pair: the first stage's best training passages that do not answer it
+    in_batch_negatives: int = 3  # per question and step: passages of other rows of the batch, drawn at random
+    mini_batch_size: int = 16  # (question, passage) pairs through the transformer at once: memory, not the result
     max_length: int = 160  # tokens of question + passage together (half the course's pairs are shorter than 135)
     evals_per_epoch: int = 2  # val evaluations (candidate checkpoints) per epoch, and one at the end
     val_depth: int = 5  # candidates per val question the checkpoints are judged on
@@ -230,7 +233,7 @@ class RerankerSettings:
 
 
 RERANKER_SETTINGS: dict[str, RerankerSettings] = {
-    "smoke": RerankerSettings(max_length=128, evals_per_epoch=1, depths=(3, 5), latency_queries=5),
+    "smoke": RerankerSettings(epochs=1, max_length=128, evals_per_epoch=1, depths=(3, 5), latency_queries=5),
     "default": RerankerSettings(),
     "full": RerankerSettings(epochs=2, batch_size=32, learning_rate=2e-5, hard_negatives=3, max_length=512,
                              val_depth=20, depths=(10, 20, 50), latency_queries=40),

@@ -122,11 +122,15 @@ def test_straddling(capsys):
 
 def test_ir_sizes(capsys):
     test_ir = {"queries": {"q1": "?", "q2": "?"}, "corpus": {c: "t" for c in "abcdefg"},
-               "relevant_docs": {"q1": {"a"}, "q2": {"b", "c"}}}
-    assert check_ir_sizes((2, 7), test_ir) and check_ir_sizes(("2", "7"), test_ir)
-    for wrong in [(2, 3), (7, 2), (3, 7), "2,7", 7]:  # the test-chunks-only count; swapped; relevant chunks
+               "relevant_docs": {"q1": {"a", "b"}, "q2": {"b", "c"}}}
+    assert check_ir_sizes((7, 3), test_ir) and check_ir_sizes(("7", "3"), test_ir)
+    for wrong in [(3, 7), (7, 4), (2, 3), (2, 7), "7,3", 7]:  # swapped; repeats counted; questions, not chunks
         with pytest.raises(ExerciseError):
             check_ir_sizes(wrong, test_ir)
-    with pytest.raises(ExerciseError, match="test-chunks-only"):
+    with pytest.raises(ExerciseError, match="swapped"):
+        check_ir_sizes((3, 7), test_ir)
+    with pytest.raises(ExerciseError, match="distinct"):
+        check_ir_sizes((7, 4), test_ir)
+    with pytest.raises(ExerciseError, match="number of test questions"):
         check_ir_sizes((2, 3), test_ir)
     _blank_prints_a_hint(capsys, lambda a: check_ir_sizes(a, test_ir))

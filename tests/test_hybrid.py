@@ -291,3 +291,37 @@ def test_the_playground_ui_ticks_the_hybrid_on_and_off(bundled_model):
     for tick in ticks.values():
         tick.value = False
     assert "at least one system" in status.value
+
+
+class ReverseReranker:
+    """A stand-in cross-encoder: it scores a candidate higher the later it came, so its reordering is known."""
+
+    def __init__(self):
+        self.calls = []
+
+    def predict(self, pairs, show_progress_bar=False):
+        self.calls.append(list(pairs))
+        return [float(i) for i in range(len(pairs))]
+
+
+def test_the_playground_offers_the_reranked_hybrid_with_its_time(bundled_model):
+    from helpers.workshop.playground import HYBRID, RERANKED, build_playground
+    from helpers.workshop.playground.search import BM25, TUNED
+
+    reranker = ReverseReranker()
+    pg = build_playground({"base": bundled_model, TUNED: bundled_model}, PLAYGROUND_CORPUS, hybrid=RRF_60,
+                          reranker=reranker, rerank_depth=3)
+    assert pg.systems == ["base", TUNED, BM25, HYBRID, RERANKED]
+    query = "how does an inverted index find documents for a term?"
+    hits = pg.search(query, dim=64, k=4)
+    fused = hits[hits.system == HYBRID].chunk_id.tolist()
+    reranked = hits[hits.system == RERANKED]
+    assert reranked.chunk_id.tolist() == fused[:3][::-1] + fused[3:4]  # the top 3 reordered, the rest in place
+    assert [text for _, text in reranker.calls[-1]] == [PLAYGROUND_CORPUS[c] for c in fused[:3]]
+    assert all(question == query for question, _ in reranker.calls[-1])
+    assert reranked.score.tolist()[:3] == [2.0, 1.0, 0.0]  # the cross-encoder's scores for what it reordered
+    assert (reranked.ms >= hits[hits.system == HYBRID].ms.iloc[0] * 0.5).all()  # the hybrid's time is in it
+    # no reranker, or no hybrid to rerank: no column
+    assert RERANKED not in build_playground({TUNED: bundled_model}, PLAYGROUND_CORPUS, hybrid=RRF_60).systems
+    assert RERANKED not in build_playground({TUNED: bundled_model}, PLAYGROUND_CORPUS, reranker=reranker,
+                                            rerank_depth=3).systems

@@ -123,9 +123,13 @@ def test_mined_negatives_are_training_passages_that_do_not_answer_the_question()
         assert found and not set(found) & train_ir["relevant_docs"][qid]
         assert set(found) <= set(train_ir["corpus"])
     assert "p2" not in negatives["train-0"]  # the closest passage, but it answers the question too (the guard)
-    rows = reranker_rows(train_ir, negatives)
-    assert sum(r["label"] == 1.0 for r in rows) == len(pairs)
-    assert {r["passage"] for r in rows if r["label"] == 1.0} == {p["positive"] for p in pairs}
+    rows = reranker_rows(train_ir, negatives, 2)
+    assert [r["query"] for r in rows] == [p["anchor"] for p in pairs]  # every question had two negatives to give
+    assert [r["positive"] for r in rows] == [p["positive"] for p in pairs]
+    assert all(set(r) == {"query", "positive", "negative_1", "negative_2"} for r in rows)
+    assert all(r["positive"] not in (r["negative_1"], r["negative_2"]) for r in rows)
+    fewer = reranker_rows(train_ir, {**negatives, "train-1": negatives["train-1"][:1]}, 2)
+    assert "what did salton build" not in [r["query"] for r in fewer] and len(fewer) == len(pairs) - 1
 
 
 # ----------------------------------------------------------------------------- the cached run
@@ -166,7 +170,7 @@ def _rows(pairs: list[dict]) -> list[dict]:
     train_ir = training_ir(pairs)
     ids = list(train_ir["corpus"])
     negatives = {q: [next(c for c in ids if c not in train_ir["relevant_docs"][q])] for q in train_ir["queries"]}
-    return reranker_rows(train_ir, negatives)
+    return reranker_rows(train_ir, negatives, 1)
 
 
 def test_the_trained_reranker_is_reused_and_a_changed_input_retrains(tiny_cross_encoder, toy_run, tmp_path, capsys):

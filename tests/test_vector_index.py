@@ -218,6 +218,18 @@ def test_budget_checker_accepts_the_best_fit_and_rejects_the_rest(capsys):
         check_index_budget("flat@999", scale)
 
 
+def test_budget_checker_at_the_size_timed_judges_the_rows_as_measured(capsys):
+    """Notebook 07's exercise: the largest size timed, an eighth of exact search's memory, p95 <= 2 ms."""
+    scale = tiny_scale()
+    budget = 146.5 / 8  # 18.3 MiB: int8 (36.6 MiB) is out; of the binary rows, x40 is too slow (6 ms)
+    assert check_index_budget("binary@384 > f32@384 x4", scale, n_vectors=100_000, budget_mib=budget, max_p95_ms=2)
+    assert check_index_budget(None, scale, n_vectors=100_000, budget_mib=budget, max_p95_ms=2) is None
+    out = capsys.readouterr().out
+    assert "18.3 MiB" in out and "scale each index" not in out  # nothing to scale at the size it was timed
+    with pytest.raises(ExerciseError, match="does not fit"):
+        check_index_budget("int8@384", scale, n_vectors=100_000, budget_mib=budget, max_p95_ms=2)
+
+
 def test_multiplier_checker_accepts_the_smallest_depth_only(toy, capsys):
     from helpers.workshop.checks import smallest_rescore_multiplier
 

@@ -13,9 +13,10 @@ import numpy as np
 import pandas as pd
 import torch
 from datasets import Dataset
+from sentence_transformers.base.sampler import BatchSamplers
 from sentence_transformers.cross_encoder import CrossEncoderTrainer, CrossEncoderTrainingArguments
 from sentence_transformers.cross_encoder.evaluation import CrossEncoderRerankingEvaluator
-from sentence_transformers.cross_encoder.losses import BinaryCrossEntropyLoss
+from sentence_transformers.cross_encoder.losses import CachedMultipleNegativesRankingLoss
 
 from helpers.config import Profile, RerankerSettings, pretrained_reranker
 from helpers.deploy import IndexConfig, search, single_threaded
@@ -76,13 +77,16 @@ def first_stage_negatives(encoder, train_ir: dict, fusion: Mapping, n: int) -> d
             for q, hits in zip(enc.query_ids, ranked)}
 
 
-def reranker_rows(train_ir: dict, negatives: Mapping[str, list[str]]) -> list[dict]:
-    """Labelled pairs in the columns BinaryCrossEntropyLoss reads: (query, passage, label), with label 1.0 for the
-    pair's own positive and 0.0 for each of its negatives."""
+def reranker_rows(train_ir: dict, negatives: Mapping[str, list[str]], n: int) -> list[dict]:
+    """One row per training question in the columns the cross-encoder's MultipleNegativesRankingLoss reads: query,
+    positive (the pair's own passage), negative_1..negative_n (its mined negatives). A question with fewer than ``n``
+    negatives is left out: every row needs the same columns."""
     corpus, rows = train_ir["corpus"], []
     for qid, question in train_ir["queries"].items():
-        rows.append({"query": question, "passage": corpus[train_ir["positives"][qid]], "label": 1.0})
-        rows += [{"query": question, "passage": corpus[c], "label": 0.0} for c in negatives.get(qid, [])]
+        found = negatives.get(qid, [])[:n]
+        if len(found) == n:
+            rows.append({"query": question, "positive": corpus[train_ir["positives"][qid]],
+                         **{f"negative_{i}": corpus[c] for i, c in enumerate(found, start=1)}})
     return rows
 
 
@@ -97,6 +101,7 @@ def reranker_arguments(settings: RerankerSettings, output_dir: Path, n_rows: int
         num_train_epochs=settings.epochs,
         per_device_train_batch_size=settings.batch_size,
         learning_rate=settings.learning_rate,
+        batch_sampler=BatchSamplers.NO_DUPLICATES,  # one passage at most once a batch: no copy of the positive drawn
         warmup_steps=settings.warmup_ratio,  # a float below 1 is a ratio of all steps in transformers >= 5
         eval_strategy="steps",
         eval_steps=every,
@@ -134,8 +139,10 @@ def fit_reranker(settings: RerankerSettings, base_model: str, rows: list[dict], 
     if run.finished:
         return load_cross_encoder(run.model_dir, settings.max_length), read_summary(folder)
     model = load_cross_encoder(base_model, settings.max_length)
-    weight = torch.tensor(float(max(settings.hard_negatives, 1)), device=model.device)
-    loss = BinaryCrossEntropyLoss(model, pos_weight=weight)
+    # the cached loss: the same softmax over each question's candidates, encoded `mini_batch_size` pairs at a
+    # time (5 candidates x 16 questions at once held 6.2 GB on the default; this, a fraction of it)
+    loss = CachedMultipleNegativesRankingLoss(model, num_negatives=settings.in_batch_negatives,
+                                              mini_batch_size=settings.mini_batch_size)
     trainer = CrossEncoderTrainer(model=model, args=reranker_arguments(settings, run.checkpoints, len(rows)),
                                   train_dataset=Dataset.from_list(rows), loss=loss, evaluator=evaluator,
                                   callbacks=[EvaluateAtEnd()])

@@ -7,7 +7,8 @@ mine its negatives and rank its val candidates), as ``helpers.data.lineage`` fin
 ``outputs/<profile>/reranker/``:
 
 - ``model/``: the checkpoint best on val, and ``train_summary.json`` (its fingerprint, the time it took);
-- ``val_history.csv``: val ndcg@10 at each evaluation; ``train_rows.jsonl``: the labelled pairs it was trained on;
+- ``val_history.csv``: val ndcg@10 at each evaluation; ``train_rows.jsonl``: the rows it was trained on
+  (question, passage, mined negatives);
 - ``checkpoints/<key>/`` while it trains (removed once the model is saved).
 
 Same fingerprint: the saved model is loaded and nothing trains. An interrupted run resumes from its last checkpoint.

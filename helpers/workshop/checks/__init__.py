@@ -1,4 +1,4 @@
-"""The exercise checkers, one module per notebook (``nb01`` ... ``nb07``); notebooks import them from here.
+"""The exercise checkers, one module per notebook (``nb00`` ... ``nb08``); notebooks import them from here.
 
 Every checker follows the contract of :func:`helpers.workshop.checks.common.verdict`: a blank answer prints what
 to do and a hint and returns None (more help with ``hint=True``), a right one prints ``[OK]`` and returns
@@ -69,6 +69,7 @@ from helpers.workshop.checks.nb07 import (
     smallest_funnel_prefix,
     smallest_rescore_multiplier,
 )
+from helpers.workshop.checks.nb08 import check_constant_loss, check_out_of_reach, out_of_reach
 
 __all__ = [
     "PASSED",
@@ -119,4 +120,7 @@ __all__ = [
     "check_index_budget",
     "smallest_rescore_multiplier",
     "check_rescore_multiplier",
+    "check_constant_loss",
+    "out_of_reach",
+    "check_out_of_reach",
 ]

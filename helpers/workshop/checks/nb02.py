@@ -70,23 +70,31 @@ def check_straddling(answer: Any, relevant: dict[str, list[str]], chunk_split: d
                    show_more=hint)
 
 
-@checker("a pair (number of test questions, chunks each one searches), e.g. (10, 50)")
+@checker("a pair (chunks searched here, chunks searched under test-chunks-only), e.g. (500, 60)")
 def check_ir_sizes(answer: Any, test_ir: dict, hint: bool = False):
-    """Notebook 02, exercise 3: (test questions, chunks each one searches) in the written test set."""
-    expected = (len(test_ir["queries"]), len(test_ir["corpus"]))
-    given = pair_of_ints(answer)
+    """Notebook 02, exercise 3: (chunks each test question searches under the whole-corpus protocol, chunks it would
+    search under the published test-chunks-only protocol: those relevant to some test question)."""
     n_relevant = len({c for ids in test_ir["relevant_docs"].values() for c in ids})
-    advice = "both numbers are printed by the cell that wrote the pairs and IR sets"
+    expected = (len(test_ir["corpus"]), n_relevant)
+    with_repeats = sum(len(ids) for ids in test_ir["relevant_docs"].values())
+    given = pair_of_ints(answer)
+    advice = ("the first number is the size of the corpus every test question searches; the second counts the chunks "
+              "relevant to at least one test question")
     if given is None:  # a blank answer keeps the task's hint
-        advice = advice if is_blank(answer) else wrong_shape(answer, "a pair (number of test questions, chunks each one searches)")
-    elif given[1] == n_relevant != expected[1]:
-        advice = ("that is the number of chunks relevant to the test questions (the published 'test-chunks-only' "
-                  "protocol); here each question searches more than those")
+        advice = advice if is_blank(answer) else wrong_shape(answer, "a pair (chunks searched here, chunks searched "
+                                                                      "under test-chunks-only)")
     elif given == tuple(reversed(expected)):
-        advice = "the two numbers are swapped: (test questions, chunks searched)"
+        advice = "the two numbers are swapped: (chunks searched here, chunks under test-chunks-only)"
+    elif given[0] == expected[0] and given[1] == with_repeats != n_relevant:
+        advice = "a chunk relevant to two test questions is searched once: count distinct chunks"
+    elif given[0] == len(test_ir["queries"]) != expected[0]:
+        advice = "that is the number of test questions; the first number is the chunks each of them searches"
+    ratio = expected[0] / max(expected[1], 1)
     return verdict(answer, given == expected,
-                   f"{expected[0]} test questions, each searching all {expected[1]} chunks (whole corpus), as a "
-                   "deployed retriever would.", advice,
-                   task="read (test questions, chunks each one searches) from the output of the write cell",
-                   more="len(test_ir['queries']) and len(test_ir['corpus']) are the same numbers",
-                   show_more=hint)
+                   f"{expected[0]} chunks here against {expected[1]} under test-chunks-only: each test question "
+                   f"searches {ratio:.1f}x as many passages, with every training chunk among the distractors, as a "
+                   "deployed retriever would. Scores on the smaller pool look better and mean less.", advice,
+                   task="compute (chunks each test question searches here, chunks it would search under the "
+                        "published test-chunks-only protocol)",
+                   more="test_ir['corpus'] is what is searched; test_ir['relevant_docs'] maps each test question to "
+                        "its relevant chunk ids: take the union of those sets", show_more=hint)

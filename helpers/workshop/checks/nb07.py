@@ -28,11 +28,16 @@ def check_index_budget(answer: Any, scale: pd.DataFrame, n_vectors: int = 1_000_
                        max_p95_ms: float = 5, hint: bool = False):
     """Notebook 07, exercise 1: the best configuration (by ndcg@10 at scale) for a memory and latency budget."""
     largest = int(scale.vectors.max())
-    task = (f"name the configuration with the best ndcg@10 that serves {n_vectors:,} vectors in {budget_mib} MiB "
+    task = (f"name the configuration with the best ndcg@10 that serves {n_vectors:,} vectors in {budget_mib:.1f} MiB "
             f"with p95 <= {max_p95_ms} ms")
-    advice = (f"use the rows at the largest size ({largest:,} vectors): scale each index's memory to {n_vectors:,} "
-              "vectors, keep the rows within both limits, and take the best ndcg@10 among them")
-    more = f"memory at {n_vectors:,} = index_mib / {largest:,} * {n_vectors:,}; latency is the p95_ms column"
+    if n_vectors == largest:
+        advice = (f"use the rows at the largest size ({largest:,} vectors): keep those whose index_mib and p95_ms are "
+                  "within both limits, and take the best ndcg@10 among them")
+        more = "memory is the index_mib column (re-ranking vectors stay on disk); latency is the p95_ms column"
+    else:
+        advice = (f"use the rows at the largest size ({largest:,} vectors): scale each index's memory to "
+                  f"{n_vectors:,} vectors, keep the rows within both limits, and take the best ndcg@10 among them")
+        more = f"memory at {n_vectors:,} = index_mib / {largest:,} * {n_vectors:,}; latency is the p95_ms column"
     best, table = best_index_for_budget(scale, n_vectors, budget_mib, max_p95_ms)
     if is_blank(answer):
         return verdict(answer, False, "", advice, task=task, more=more, show_more=hint)

@@ -10,7 +10,9 @@ When notebook 07 has saved an index under ``outputs/<profile>/index``, :func:`lo
 column: the fine-tuned model's query searched through that faiss index (named in the column), with the
 index's own search time beside the query's total. When notebook 04 has chosen the hybrid's fusion on val
 (``results/hybrid_choice.json``), one more: the fine-tuned model fused with BM25 (``matryoshka+bm25``), timed as a
-whole (query encode, both searches and the fusion).
+whole (query encode, both searches and the fusion). When notebook 08 has trained (or plugged in) a cross-encoder
+and chosen its depth on val (``results/rerank_choice.json``), one more: that hybrid's top ``depth`` reranked
+(``matryoshka+bm25+rerank``), timed as the hybrid plus the cross-encoder.
 """
 
 from __future__ import annotations
@@ -26,11 +28,13 @@ import pandas as pd
 from helpers.config import Profile, matryoshka_dims
 from helpers.evaluation.metrics import bm25_index, rank_by_scores, truncate_normalize
 from helpers.lessons.hybrid import fuse, hybrid_name, top_hits
+from helpers.workshop.playground.saved import saved_index, saved_reranker
 
 BM25 = "BM25"
 TUNED = "matryoshka"  # the fine-tuned model, whose vectors a saved index holds
 HYBRID = hybrid_name(TUNED)  # the fine-tuned model fused with BM25, by notebook 04's val choice
-SYSTEM_ORDER = ("base", TUNED, BM25, HYBRID)
+RERANKED = f"{HYBRID}+rerank"  # that hybrid's top candidates reordered by notebook 08's cross-encoder
+SYSTEM_ORDER = ("base", TUNED, BM25, HYBRID, RERANKED)
 HIT_COLUMNS = ["system", "rank", "score", "chunk_id", "document", "relevant", "relevant_rank", "ms", "text"]
 # CSS classes a browser test (tests/browser) looks for.
 CSS = {
@@ -63,6 +67,8 @@ class Playground:
     index: Any = None  # a helpers.deploy.vector_index.ServedIndex over the fine-tuned model's vectors, or None
     index_search_ms: float = float("nan")  # the index's own search time for the last query
     hybrid: dict | None = None  # notebook 04's fusion chosen on val (method, setting, depth), or None: no hybrid
+    reranker: Any = None  # notebook 08's cross-encoder (anything with ``predict(pairs)``), or None: no reranked column
+    rerank_depth: int = 0  # how many of the hybrid's candidates it reorders (notebook 08's val choice)
     position: dict[str, int] = field(init=False, repr=False)
     _by_dim: dict[tuple[str, int], np.ndarray] = field(default_factory=dict, repr=False)
 
@@ -126,8 +132,8 @@ class Playground:
             if system == self.index_system:
                 rows += self._index_rows(query, k, relevant, encoded)
                 continue
-            if system == HYBRID:
-                rows += self._hybrid_rows(query, dim, k, relevant, encoded)
+            if system in (HYBRID, RERANKED):
+                rows += self._hybrid_rows(query, dim, k, relevant, encoded, rerank=system == RERANKED)
                 continue
             start = time.perf_counter()
             vector = None if system == BM25 else self.query_vector(system, query)
@@ -146,10 +152,15 @@ class Playground:
                 })
         return pd.DataFrame(rows, columns=HIT_COLUMNS)
 
-    def _hybrid_rows(self, query: str, dim: int, k: int, relevant: set[str], encoded: dict) -> list[dict]:
-        """Hit rows of the fine-tuned model fused with BM25 (notebook 04's ``fuse``, its val choice). ``ms`` is the
-        whole hybrid search: the query encode (the fine-tuned column's, reused and counted here too), the dense and
-        the BM25 scores, both candidate lists and the fusion. ``score`` is the fused score."""
+    def _hybrid_rows(self, query: str, dim: int, k: int, relevant: set[str], encoded: dict, rerank: bool = False
+                     ) -> list[dict]:
+        """Hit rows of the fine-tuned model fused with BM25 (notebook 04's ``fuse``, its val choice), and with
+        ``rerank`` its top :attr:`rerank_depth` reordered by the cross-encoder (notebook 08's ``reorder``: the rest
+        keep their place). ``ms`` is the whole search: the query encode (the fine-tuned column's, reused and counted
+        here too), the dense and BM25 scores, the fusion and, reranked, the cross-encoder. ``score`` is the fused
+        score, or for the reranked top the cross-encoder's."""
+        from helpers.lessons.rerank import reorder
+
         choice = self.hybrid
         start = time.perf_counter()
         if TUNED in encoded:
@@ -158,16 +169,28 @@ class Playground:
             vector, encode_ms = self.query_vector(TUNED, query), 0.0
         dense = top_hits(self.scores(TUNED, query, dim, vector)[None, :], self.corpus_ids, choice["depth"])[0]
         lexical = top_hits(self.scores(BM25, query, dim)[None, :], self.corpus_ids, choice["depth"], min_score=0.0)[0]
-        fused = fuse(dense, lexical, choice["method"], choice["setting"])
+        hits = fuse(dense, lexical, choice["method"], choice["setting"])
+        if rerank:
+            top = [c for c, _ in hits[: self.rerank_depth]]
+            with one_cpu_thread():
+                scores = self.reranker.predict([(query, self.corpus_texts[self.position[c]]) for c in top],
+                                               show_progress_bar=False) if top else []
+            by_chunk = {**dict(hits), **{c: float(v) for c, v in zip(top, scores)}}
+            hits = [(c, by_chunk[c]) for c in reorder([c for c, _ in hits], scores, len(top))]
         ms = encode_ms + (time.perf_counter() - start) * 1000
-        first_relevant = next((i + 1 for i, (c, _) in enumerate(fused) if c in relevant), np.nan)
+        return self._rows(RERANKED if rerank else HYBRID, hits, k, relevant, ms)
+
+    def _rows(self, system: str, hits: list[tuple[str, float]], k: int, relevant: set[str], ms: float) -> list[dict]:
+        """Hit rows of one system from its ranked (chunk id, score) list: its top ``k``, with the rank of the first
+        relevant chunk in the whole list (NaN when none is in it)."""
+        first_relevant = next((i + 1 for i, (c, _) in enumerate(hits) if c in relevant), np.nan)
         rows = []
-        for rank, (chunk_id, score) in enumerate(fused[:k], start=1):
+        for rank, (chunk_id, score) in enumerate(hits[:k], start=1):
             i = self.position[chunk_id]
             rows.append({
-                "system": HYBRID, "rank": rank, "score": score, "chunk_id": chunk_id, "document": self.documents[i],
-                "relevant": chunk_id in relevant, "relevant_rank": first_relevant, "ms": ms,
-                "text": self.corpus_texts[i],
+                "system": system, "rank": rank, "score": float(score), "chunk_id": chunk_id,
+                "document": self.documents[i], "relevant": chunk_id in relevant, "relevant_rank": first_relevant,
+                "ms": ms, "text": self.corpus_texts[i],
             })
         return rows
 
@@ -181,23 +204,17 @@ class Playground:
             encoded[TUNED] = (self.query_vector(TUNED, query), (time.perf_counter() - start) * 1000)
         vector, _ = encoded[TUNED]
         chunk_ids, scores, self.index_search_ms = self.index.search(vector[0], k)
-        first_relevant = next((i + 1 for i, c in enumerate(chunk_ids) if c in relevant), np.nan)
-        rows = []
-        for rank, (chunk_id, score) in enumerate(zip(chunk_ids, scores), start=1):
-            i = self.position[chunk_id]
-            rows.append({
-                "system": self.index_system, "rank": rank, "score": score, "chunk_id": chunk_id,
-                "document": self.documents[i], "relevant": chunk_id in relevant, "relevant_rank": first_relevant,
-                "ms": self.index_search_ms, "text": self.corpus_texts[i],
-            })
-        return rows
+        return self._rows(self.index_system, list(zip(chunk_ids, scores)), k, relevant, self.index_search_ms)
 
     @property
     def systems(self) -> list[str]:
-        """The models in display order, the saved index (when there is one), BM25, then the hybrid (when chosen)."""
+        """The models in display order, the saved index (when there is one), BM25, then the hybrid (when chosen) and
+        the reranked hybrid (when notebook 08 made one)."""
         ordered = [s for s in SYSTEM_ORDER if s in self.models]
         extra = [self.index_system] if self.index_system else []
         hybrid = [HYBRID] if self.hybrid is not None and TUNED in self.models else []
+        if hybrid and self.reranker is not None and self.rerank_depth > 0:
+            hybrid.append(RERANKED)
         return ordered + [s for s in self.models if s not in SYSTEM_ORDER] + extra + [BM25] + hybrid
 
 
@@ -255,12 +272,15 @@ def build_playground(
     batch_size: int = 32,
     index: Any = None,
     hybrid: dict | None = None,
+    reranker: Any = None,
+    rerank_depth: int = 0,
 ) -> Playground:
     """Encode ``corpus`` once per model at full dim and index it for BM25 (bm25s, English stop words).
 
     ``index`` (a :class:`helpers.deploy.vector_index.ServedIndex` over the same chunks, built from the ``matryoshka``
     model's vectors) adds a column answered through that index. ``hybrid`` (notebook 04's val choice, with its
-    ``method``, ``setting`` and ``depth``) adds the ``matryoshka`` model fused with BM25.
+    ``method``, ``setting`` and ``depth``) adds the ``matryoshka`` model fused with BM25; ``reranker`` (a
+    cross-encoder) with ``rerank_depth`` adds that hybrid reranked.
     """
     from helpers.training.modeling import embedding_dim
 
@@ -283,7 +303,7 @@ def build_playground(
         corpus_ids=corpus_ids, corpus_texts=texts, documents=[documents.get(c, "") for c in corpus_ids],
         models=dict(models), embeddings=embeddings, bm25=bm25, dims=matryoshka_dims(full_dim),
         questions=dict(questions or {}), relevant_docs={q: list(v) for q, v in (relevant_docs or {}).items()},
-        index=index, hybrid=hybrid,
+        index=index, hybrid=hybrid, reranker=reranker if hybrid is not None else None, rerank_depth=rerank_depth,
     )
 
 
@@ -314,29 +334,9 @@ def load_playground(profile: Profile) -> Playground:
             hybrid = load_hybrid_choice(profile)
         except MissingStepError as why:  # stale: the fine-tuned model changed since notebook 04 chose
             print(f"no hybrid column: {str(why).splitlines()[0]}")
+    reranker, depth = saved_reranker(profile) if hybrid is not None else (None, 0)
     return build_playground(models, test_ir["corpus"], documents, test_ir["queries"], test_ir["relevant_docs"],
-                            index=index, hybrid=hybrid)
-
-
-def saved_index(profile: Profile, corpus_ids: list[str]):
-    """Notebook 07's saved index for this profile, or None (with a line saying why) when there is none, it
-    holds other chunks, or the fine-tuned model is newer than it."""
-    from helpers.deploy.vector_index import INDEX_FOLDER, load_index
-
-    folder = profile.outputs / INDEX_FOLDER
-    meta = folder / "meta.json"
-    if not meta.exists():
-        return None
-    tuned = profile.outputs / "matryoshka" / "model"
-    newest_model_file = max((p.stat().st_mtime for p in tuned.rglob("*") if p.is_file()), default=0.0)
-    if newest_model_file > meta.stat().st_mtime:
-        print(f"not using {folder}: the fine-tuned model is newer than the index; re-run notebook 07 to rebuild it")
-        return None
-    index = load_index(folder)
-    if sorted(index.chunk_ids) != sorted(corpus_ids):
-        print(f"not using {folder}: it holds other chunks than this corpus; re-run notebook 07 to rebuild it")
-        return None
-    return index
+                            index=index, hybrid=hybrid, reranker=reranker, rerank_depth=depth)
 
 
 def time_queries(playground: Playground, queries: list[str], dim: int | None = None, k: int = 5) -> pd.DataFrame:

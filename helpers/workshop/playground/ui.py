@@ -8,14 +8,15 @@ import time
 import pandas as pd
 
 from helpers.evaluation.plots import LABELS
-from helpers.workshop.playground.search import BM25, CSS, HYBRID, SYSTEM_ORDER, Playground
+from helpers.workshop.playground.search import BM25, CSS, HYBRID, RERANKED, SYSTEM_ORDER, Playground
 
 HYBRID_LABEL = "fine-tuned + BM25 (hybrid)"
+RERANKED_LABEL = "hybrid, reranked"
 
 
 def label(system: str) -> str:
-    """A system's name for a column title: the plots' labels, and the hybrid's own."""
-    return HYBRID_LABEL if system == HYBRID else LABELS.get(system, system)
+    """A system's name for a column title: the plots' labels, and the hybrid's and the reranked hybrid's own."""
+    return {HYBRID: HYBRID_LABEL, RERANKED: RERANKED_LABEL}.get(system) or LABELS.get(system, system)
 
 
 def side_by_side(hits: pd.DataFrame, width: int = 70) -> pd.DataFrame:
@@ -143,6 +144,9 @@ def build_ui(playground: Playground, k: int = 5, initial: str | None = None):
             status.value += (f"; the hybrid fuses the fine-tuned and BM25 rankings by {choice['method']} "
                              f"{choice['parameter']}={choice['setting']:g} (chosen on val in notebook 04), its time "
                              "counts its own query encode and both searches")
+        if RERANKED in timing:
+            status.value += (f"; the reranked column reorders the hybrid's top {playground.rerank_depth} with notebook "
+                             "08's cross-encoder (depth chosen on val), its time includes the hybrid's")
         if playground.index_system and playground.index_system in timing:
             status.value += (f"; the index column was answered by {html.escape(playground.index.name)} "
                              f"({html.escape(str(playground.index.folder))}) in {milliseconds(playground.index_search_ms)}"
