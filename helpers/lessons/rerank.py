@@ -113,7 +113,7 @@ def reranker_arguments(settings: RerankerSettings, output_dir: Path, n_rows: int
         greater_is_better=True,
         bf16=on_gpu and torch.cuda.is_bf16_supported(including_emulation=False),
         use_cpu=device_name() == "cpu",
-        logging_steps=5,
+        logging_steps=max(1, min(5, steps // 4)),  # every 5 steps, or at least 4 logs of a short run
         report_to="none",
         seed=settings.seed,
         data_seed=settings.seed,
