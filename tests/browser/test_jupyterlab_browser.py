@@ -30,6 +30,7 @@ from pathlib import Path
 import pytest
 
 from helpers.config import ROOT, get_profile
+from helpers.workshop.playground.saved import newer_model_than
 
 pytestmark = pytest.mark.browser
 
@@ -241,9 +242,14 @@ def test_notebook_06_playground_answers_a_typed_question(browser, jupyterlab, sc
     hits = panel.locator(".playground-results tr.playground-hit")
     hits.first.wait_for()  # the notebook opens the playground on the first test question
     # base, fine-tuned and BM25, plus a column answered through notebook 07's saved index once that has run, and the
-    # hybrid (fine-tuned + BM25) once notebook 04 has chosen its fusion
-    outputs = get_profile().outputs
-    systems = 3 + (outputs / "index").is_dir() + (outputs / "results" / "hybrid_choice.json").is_file()
+    # hybrid (fine-tuned + BM25) once notebook 04 has chosen its fusion, and that hybrid reranked once notebook 08 has
+    # trained its cross-encoder on the current fine-tuned model
+    profile = get_profile()
+    outputs = profile.outputs
+    hybrid = (outputs / "results" / "hybrid_choice.json").is_file()
+    rerank_choice = outputs / "results" / "rerank_choice.json"
+    reranked = hybrid and rerank_choice.is_file() and not newer_model_than(profile, rerank_choice)
+    systems = 3 + (outputs / "index").is_dir() + hybrid + reranked
     assert panel.locator(".playground-results").get_by_text("relevant chunk at rank").count() == systems
     box.screenshot(path=str(screenshots / "06_playground_test_question.png"))
 
