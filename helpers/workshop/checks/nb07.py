@@ -26,7 +26,7 @@ def best_index_for_budget(scale: pd.DataFrame, n_vectors: int, budget_mib: float
 @checker("a config name from the `config` column, e.g. 'flat@384'")
 def check_index_budget(answer: Any, scale: pd.DataFrame, n_vectors: int = 1_000_000, budget_mib: float = 256,
                        max_p95_ms: float = 5, hint: bool = False):
-    """Notebook 07, exercise 1: the best configuration (by ndcg@10 at scale) for a memory and latency budget."""
+    """Notebook 07, exercise 3 (optional): the best config (by ndcg@10 at scale) for a memory and latency budget."""
     largest = int(scale.vectors.max())
     task = (f"name the configuration with the best ndcg@10 that serves {n_vectors:,} vectors in {budget_mib:.1f} MiB "
             f"with p95 <= {max_p95_ms} ms")
