@@ -20,6 +20,7 @@ from helpers.workshop.checks import (
     check_ranking_by_hand,
     dims_with_overlapping_bands,
 )
+from helpers.workshop.checks.nb06 import figure_questions
 from helpers.workshop.playground import build_playground
 
 DIMS = [384, 256, 128, 64, 32]
@@ -241,6 +242,15 @@ def test_bm25_question_must_be_a_test_question_bm25_wins(playground, capsys):
     with pytest.raises(ExerciseError):
         check_bm25_beats_fine_tuned(INDEX_QUESTION, playground)  # the dim is missing
     assert check_bm25_beats_fine_tuned(None, playground) is None
+    with pytest.raises(ExerciseError, match="Figure 6.1"):  # read off the figure, not found by searching
+        check_bm25_beats_fine_tuned((INDEX_QUESTION, 32), playground, shown={INDEX_QUESTION})
+
+
+def test_figure_questions_reads_the_snapshot(tmp_path):
+    source = tmp_path / "06-one-question.csv"
+    source.write_text("question_id,question,dim\nq-1,Who wrote it? ,384\nq-1,Who wrote it? ,384\n", encoding="utf-8")
+    assert figure_questions(source) == {"Who wrote it?"}
+    assert figure_questions(tmp_path / "missing.csv") == set()
 
 
 def test_accuracy_at_3_is_recomputed_with_search(playground):

@@ -128,9 +128,19 @@ def test_bytes_front_keeps_what_nothing_beats(quant):
 
 def test_precision_reading_compares_equal_bytes(quant):
     lines = read_precision(quant)
-    assert "At 32 bytes per vector, 256 dims binary (0.700) beats 32 dims int8 (0.570)." in lines
-    assert "At 128 bytes per vector, 128 dims int8 (0.740) beats 32 dims float32 (0.580)." in lines
-    assert not any("0.990" in line for line in lines)
+    assert "For the Matryoshka fine-tune at 32 bytes per vector, 256 dims binary (0.700) beats 32 dims int8 (0.570)." in lines
+    assert "For the Matryoshka fine-tune at 128 bytes per vector, 128 dims int8 (0.740) beats 32 dims float32 (0.580)." in lines
+    own = next(line for line in lines if line.startswith("Among the Matryoshka fine-tune's own"))
+    assert "0.990" not in own  # another system never enters the fine-tune's own front
+
+
+def test_precision_reading_says_when_another_system_beats_it(quant):
+    lines = read_precision(quant)
+    front = next(line for line in lines if line.startswith("Over every system"))
+    assert "384 dims float32 of the base model (1536 B, 0.990)" in front
+    assert "1 of its 4 steps belongs to another system than the Matryoshka fine-tune." in front
+    alone = read_precision(quant[quant.system == "matryoshka"])
+    assert not any(line.startswith("Over every system") for line in alone)
 
 
 def scale_rows():

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import csv
 import math
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from helpers.config import ROOT
 from helpers.workshop.checks.common import as_int, checker, close_enough, is_blank, method_hint, verdict
 from helpers.workshop.checks.nb04 import require_number
 
@@ -72,10 +75,22 @@ def check_ranking_by_hand(
     )
 
 
+FIGURE_6_1 = ROOT / "notebooks" / "figures" / "source" / "06-one-question.csv"  # the question Figure 6.1 draws
+
+
+def figure_questions(source: Path = FIGURE_6_1) -> set[str]:
+    """The question(s) Figure 6.1 shows, whose ranks a learner can read off the figure instead of searching."""
+    if not source.exists():
+        return set()
+    with source.open(encoding="utf-8", newline="") as f:
+        return {row["question"].strip() for row in csv.DictReader(f)}
+
+
 @checker("a pair (the test question's exact text, a dim from pg.dims)")
-def check_bm25_beats_fine_tuned(answer: Any, playground: Any, system: str = "matryoshka", hint: bool = False):
+def check_bm25_beats_fine_tuned(answer: Any, playground: Any, system: str = "matryoshka", hint: bool = False,
+                                shown: set[str] | None = None):
     """Notebook 06: ``answer`` = (test question, dim) where BM25 ranks the relevant chunk strictly higher than
-    ``system`` at that dim."""
+    ``system`` at that dim, other than the question Figure 6.1 already shows (``shown``, read from its snapshot)."""
     task = "find a test question and a dim at which BM25 ranks the relevant chunk above the fine-tuned model"
     advice = ("the playground shows 'relevant chunk at rank' under each column; you need a test question (so its "
               "relevant chunk is known) and a dim where BM25's rank is the smaller one")
@@ -89,6 +104,9 @@ def check_bm25_beats_fine_tuned(answer: Any, playground: Any, system: str = "mat
     if question.strip() not in {q.strip() for q in playground.questions.values()}:
         return verdict(answer, False, "", "that text is not one of the test questions (copy it exactly, so the "
                                           "playground knows its relevant chunk). " + advice, more=more, show_more=hint)
+    if question.strip() in (figure_questions() if shown is None else shown):
+        return verdict(answer, False, "", "that is the question Figure 6.1 draws, so its ranks are in the figure; "
+                                          "find another one by searching. " + advice, more=more, show_more=hint)
     if dim not in playground.dims:
         return verdict(answer, False, "", f"dim {answer[1]!r} is not one of {playground.dims}. " + advice, more=more,
                        show_more=hint)
