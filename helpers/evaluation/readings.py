@@ -192,7 +192,7 @@ def read_precision(quant: pd.DataFrame, system: str = "matryoshka", metric: str 
         verdict = (f"{name_of(system)} holds every step" if others.empty else
                    f"{len(others)} of its {len(front)} steps {'belongs' if len(others) == 1 else 'belong'} to "
                    f"another system than {name_of(system)}")
-        lines.append(f"Over every system, the same front: {steps(front, named=True)}; {verdict}. These are single "
+        lines.append(f"Over every system together, the front is: {steps(front, named=True)}; {verdict}. These are single "
                      "means without intervals: a gap of a few thousandths between two systems is within what notebook "
                      "04's intervals call noise.")
     for size, group in own.groupby("bytes"):
