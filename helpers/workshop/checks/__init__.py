@@ -59,6 +59,7 @@ from helpers.workshop.checks.nb06 import (
     check_accuracy_at_3_by_search,
     check_bm25_beats_fine_tuned,
     check_ranking_by_hand,
+    figure_questions,
 )
 from helpers.workshop.checks.nb07 import (
     best_index_for_budget,
@@ -112,6 +113,7 @@ __all__ = [
     "check_paired_difference_dims",
     "check_ranking_by_hand",
     "check_bm25_beats_fine_tuned",
+    "figure_questions",
     "check_accuracy_at_3_by_search",
     "best_index_for_budget",
     "check_funnel_prefix",
