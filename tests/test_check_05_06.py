@@ -19,8 +19,8 @@ from helpers.workshop.checks import (
     check_paired_difference_dims,
     check_ranking_by_hand,
     dims_with_overlapping_bands,
+    figure_questions,
 )
-from helpers.workshop.checks.nb06 import figure_questions
 from helpers.workshop.playground import build_playground
 
 DIMS = [384, 256, 128, 64, 32]

@@ -9,7 +9,6 @@ from typing import Any
 
 import numpy as np
 
-from helpers.config import ROOT
 from helpers.workshop.checks.common import as_int, checker, close_enough, is_blank, method_hint, verdict
 from helpers.workshop.checks.nb04 import require_number
 
@@ -75,11 +74,10 @@ def check_ranking_by_hand(
     )
 
 
-FIGURE_6_1 = ROOT / "notebooks" / "figures" / "source" / "06-one-question.csv"  # the question Figure 6.1 draws
-
-
-def figure_questions(source: Path = FIGURE_6_1) -> set[str]:
+def figure_questions(source: Path | None = None) -> set[str]:
     """The question(s) Figure 6.1 shows, whose ranks a learner can read off the figure instead of searching."""
+    if source is None:
+        from helpers.workshop.figures.nb06 import SOURCE as source  # the snapshot the figure is drawn from
     if not source.exists():
         return set()
     with source.open(encoding="utf-8", newline="") as f:
